@@ -1,0 +1,1 @@
+"""Printers: SymPy printer subclasses that know symlstm's nodes (σ, tanh, ⊙, blocks)."""

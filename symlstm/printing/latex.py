@@ -1,0 +1,65 @@
+r"""LaTeX for symlstm's expressions: ``\sigma``, ``\odot``, ``bmatrix`` blocks, ``^{\top}``.
+
+:class:`LatexPrinter` extends SymPy's printer with a ``_print_*`` method for each
+node whose default rendering does not read like the mathematics (SymPy prints
+``σ`` applied to a matrix as ``(d ↦ σ(d))_∘(A)`` and ``⊙`` as ``∘``).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter as _SymPyLatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from symlstm.functions import scalar_function
+
+
+class LatexPrinter(_SymPyLatexPrinter):
+    """SymPy's LaTeX printer, taught symlstm's notation."""
+
+    _default_settings = {
+        **_SymPyLatexPrinter._default_settings,
+        "mat_str": "bmatrix",
+        "mat_delim": "",
+    }
+
+    def _print_MatrixSymbol(self, expr) -> str:
+        # Names are chosen as LaTeX already (``h_{t-1}``, ``\delta c_t``); print them verbatim.
+        return expr.name
+
+    def _print_ElementwiseApplyFunction(self, expr) -> str:
+        function = scalar_function(expr)
+        name = getattr(function, "latex_name", None)
+        if name is None:
+            return super()._print_ElementwiseApplyFunction(expr)
+        return r"%s\left(%s\right)" % (name, self._print(expr.expr))
+
+    def _print_HadamardProduct(self, expr) -> str:
+        return r" \odot ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in expr.args)
+
+    def _print_Transpose(self, expr) -> str:
+        return r"%s^{\top}" % self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True)
+
+    def _print_OneMatrix(self, expr) -> str:
+        return r"\mathbf{1}"
+
+    def _print_BlockMatrix(self, expr) -> str:
+        blocks = expr.blocks
+        rows = [" & ".join(self._print(blocks[i, j]) for j in range(blocks.cols)) for i in range(blocks.rows)]
+        return r"\begin{bmatrix} %s \end{bmatrix}" % r" \\ ".join(rows)
+
+    def _print_Sigmoid(self, expr, exp=None) -> str:
+        return expr._latex(self, exp)
+
+    def _print_Tanh(self, expr, exp=None) -> str:
+        return expr._latex(self, exp)
+
+
+def latex(expr: sp.Basic, **settings) -> str:
+    """``expr`` as LaTeX in symlstm's notation."""
+    return LatexPrinter(settings).doprint(expr)
+
+
+def latex_equation(lhs: sp.Basic, rhs: sp.Basic, **settings) -> str:
+    """``lhs = rhs`` as LaTeX (no environment around it)."""
+    return f"{latex(lhs, **settings)} = {latex(rhs, **settings)}"

@@ -1,0 +1,344 @@
+"""A recurrent cell as a straight-line program of SymPy matrix expressions.
+
+A :class:`CellSpec` is what every other part of symlstm reads: the LaTeX printer
+prints its equations, reverse mode walks them backwards, the code generator
+compiles them, the claims prove things about them.  It holds
+
+* sizes (positive integer Symbols such as ``n`` hidden, ``m`` input),
+* inputs (``x_t``), states (``h_{t-1} → h_t``), parameters (``W_f``, ``b_f``),
+* assignments ``lhs = rhs`` in order, each ``lhs`` a fresh MatrixSymbol and each
+  ``rhs`` built from earlier names with :mod:`symlstm.algebra`,
+* gates: the assignments of the form ``a = W·[u; v; …] + b``, ``y = φ(a)``,
+  recorded so that claims and the code generator can find weight blocks.
+
+Cells are written with :class:`CellBuilder`; see :mod:`symlstm.cells` for the LSTM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy import BlockMatrix, MatrixExpr, MatrixSymbol
+from sympy.core.function import FunctionClass
+
+from symlstm import algebra
+from symlstm.errors import CellError, ShapeError
+from symlstm.functions import elementwise
+from symlstm.printing.latex import latex
+from symlstm.printing.text import text
+
+
+@dataclass(frozen=True)
+class Var:
+    """A named quantity of a cell: ``symbol`` (LaTeX name, shape), ``ident`` (Python name)."""
+
+    symbol: MatrixSymbol
+    ident: str
+    doc: str
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.symbol.shape
+
+
+@dataclass(frozen=True)
+class State:
+    """A recurrent state: ``previous`` (``h_{t-1}``) is read, ``current`` (``h_t``) is written."""
+
+    name: str
+    previous: Var
+    current: Var
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """``lhs = rhs``; ``lhs`` is a fresh MatrixSymbol, ``rhs`` a matrix expression."""
+
+    lhs: MatrixSymbol
+    rhs: MatrixExpr
+    doc: str = ""
+
+    @property
+    def equation(self) -> sp.Equality:
+        return sp.Eq(self.lhs, self.rhs, evaluate=False)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """``preactivation = weight·concat + bias`` and ``activation = function(preactivation)``.
+
+    ``weight_blocks[k]`` is the column block of ``weight`` that multiplies ``concat``'s
+    block ``k`` (``W_f = [W_{fh} | W_{fx}]``).
+    """
+
+    key: str
+    weight: MatrixSymbol
+    bias: MatrixSymbol
+    concat: BlockMatrix
+    preactivation: MatrixSymbol
+    activation: MatrixSymbol
+    function: FunctionClass
+    weight_blocks: tuple[MatrixSymbol, ...]
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """A recurrent cell: sizes, inputs, states, parameters and its equations in order."""
+
+    name: str
+    title: str
+    sizes: tuple[tuple[sp.Symbol, str], ...]
+    inputs: tuple[Var, ...]
+    states: tuple[State, ...]
+    params: tuple[Var, ...]
+    intermediates: tuple[Var, ...]
+    assignments: tuple[Assignment, ...]
+    gates: tuple[Gate, ...]
+    options: tuple[tuple[str, object], ...] = ()
+    concrete: tuple[tuple[sp.Symbol, int], ...] = field(default=())
+
+    # -- looking things up -------------------------------------------------
+    @property
+    def size_symbols(self) -> tuple[sp.Symbol, ...]:
+        return tuple(symbol for symbol, _ in self.sizes)
+
+    def size(self, name: str) -> sp.Symbol:
+        """The size Symbol called ``name`` (``"n"``, ``"m"``)."""
+        for symbol, _ in self.sizes:
+            if symbol.name == name:
+                return symbol
+        raise CellError(f"cell {self.name!r} has no size {name!r}; its sizes are {[s.name for s, _ in self.sizes]}")
+
+    def gate(self, key: str) -> Gate:
+        """The gate called ``key`` (``"f"`` for the forget gate)."""
+        for gate in self.gates:
+            if gate.key == key:
+                return gate
+        raise CellError(f"cell {self.name!r} has no gate {key!r}; its gates are {[g.key for g in self.gates]}")
+
+    @property
+    def variables(self) -> tuple[Var, ...]:
+        """Inputs, previous states, parameters and intermediates (including new states)."""
+        previous = tuple(state.previous for state in self.states)
+        return self.inputs + previous + self.params + self.intermediates
+
+    def var(self, symbol: MatrixSymbol) -> Var:
+        for var in self.variables:
+            if var.symbol == symbol:
+                return var
+        raise CellError(f"{symbol} is not a variable of cell {self.name!r}")
+
+    def definition(self, symbol: MatrixSymbol) -> MatrixExpr:
+        """The right-hand side that defines ``symbol``."""
+        for assignment in self.assignments:
+            if assignment.lhs == symbol:
+                return assignment.rhs
+        raise CellError(f"{symbol} is not defined by an equation of cell {self.name!r}")
+
+    # -- views ---------------------------------------------------------------
+    @property
+    def equations(self) -> list[sp.Equality]:
+        """The cell's equations as SymPy ``Eq`` objects, in evaluation order."""
+        return [assignment.equation for assignment in self.assignments]
+
+    def expand(self, expr: MatrixExpr, keep: Iterable[MatrixSymbol] = ()) -> MatrixExpr:
+        """``expr`` with every intermediate replaced by its definition (except those in ``keep``)."""
+        keep = set(keep)
+        for assignment in reversed(self.assignments):
+            if assignment.lhs not in keep:
+                expr = expr.xreplace({assignment.lhs: assignment.rhs})
+        return expr
+
+    def at(self, **sizes: int) -> CellSpec:
+        """The same cell at concrete sizes, e.g. ``cell.at(n=2, m=3)``; every shape becomes a number."""
+        values = {}
+        for name, value in sizes.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise CellError(f"size {name} must be a positive integer, got {value!r}")
+            values[self.size(name)] = sp.Integer(value)
+        missing = [s.name for s in self.size_symbols if s not in values and not any(s == c for c, _ in self.concrete)]
+        if missing:
+            raise CellError(f"cell {self.name!r} needs a value for every size; missing {missing}")
+        replace = values.__getitem__
+
+        def sub(obj):
+            return obj.xreplace(values)
+
+        def sub_var(var: Var) -> Var:
+            return Var(sub(var.symbol), var.ident, var.doc)
+
+        return CellSpec(
+            name=self.name,
+            title=self.title,
+            sizes=self.sizes,
+            inputs=tuple(map(sub_var, self.inputs)),
+            states=tuple(State(s.name, sub_var(s.previous), sub_var(s.current)) for s in self.states),
+            params=tuple(map(sub_var, self.params)),
+            intermediates=tuple(map(sub_var, self.intermediates)),
+            assignments=tuple(Assignment(sub(a.lhs), sub(a.rhs), a.doc) for a in self.assignments),
+            gates=tuple(
+                Gate(g.key, sub(g.weight), sub(g.bias), sub(g.concat), sub(g.preactivation),
+                     sub(g.activation), g.function, tuple(map(sub, g.weight_blocks)))
+                for g in self.gates
+            ),
+            options=self.options,
+            concrete=tuple((s, int(replace(s))) for s in self.size_symbols),
+        )
+
+    @property
+    def is_concrete(self) -> bool:
+        return bool(self.concrete)
+
+    def describe(self) -> str:
+        """One line naming the cell and its options, e.g. ``lstm (n hidden, m input)``."""
+        sizes = ", ".join(f"{s} {doc}" for s, doc in self.sizes)
+        options = ", ".join(f"{k}={v!r}" for k, v in self.options if v not in (False, None))
+        concrete = ", ".join(f"{s} = {v}" for s, v in self.concrete)
+        return f"{self.name} ({sizes})" + (f" [{options}]" if options else "") + (f" at {concrete}" if concrete else "")
+
+    def latex(self) -> str:
+        r"""The equations as a LaTeX ``aligned`` block (no surrounding ``$$``)."""
+        lines = [f"{latex(a.lhs)} &= {latex(a.rhs)}" for a in self.assignments]
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.latex() + "$$"
+
+    def __str__(self) -> str:
+        return "\n".join(f"{text(a.lhs)} = {text(a.rhs)}" for a in self.assignments)
+
+
+_IDENT_RE = re.compile(r"[^0-9a-zA-Z_]")
+
+
+def identifier(latex_name: str) -> str:
+    """A Python identifier for a LaTeX name: ``h_{t-1}`` → ``h_prev``, ``a_{f,t}`` → ``a_f``, ``x_t`` → ``x``."""
+    name = latex_name.replace(r"\delta ", "d").replace("\\", "")
+    name = name.replace("{t-1}", "prev").replace(",t}", "}").replace("{t}", "")
+    name = re.sub(r"_t$", "", name)
+    name = name.replace("{", "").replace("}", "").replace(",", "_").replace("-", "_")
+    return _IDENT_RE.sub("", name)
+
+
+class CellBuilder:
+    """Write a cell as equations; checks shapes and names as it goes.
+
+    >>> b = CellBuilder("rnn", "Elman RNN")
+    >>> n, m = b.size("n", "hidden"), b.size("m", "input")
+    >>> x = b.input("x_t", m, "input")
+    >>> h = b.state("h", n, "hidden state")
+    >>> W, bias = b.param("W", n, n + m, "weight"), b.param("b", n, 1, "bias")
+    >>> h_t = b.update(h, b.gate("h", weight=W, concat=[h.previous.symbol, x], bias=bias, function=Tanh))
+    """
+
+    def __init__(self, name: str, title: str, **options: object):
+        self.name = name
+        self.title = title
+        self.options = tuple(sorted(options.items()))
+        self._sizes: list[tuple[sp.Symbol, str]] = []
+        self._inputs: list[Var] = []
+        self._states: list[tuple[str, Var, str]] = []
+        self._updated: dict[str, Var] = {}
+        self._params: list[Var] = []
+        self._intermediates: list[Var] = []
+        self._assignments: list[Assignment] = []
+        self._gates: list[Gate] = []
+        self._known: set[MatrixSymbol] = set()
+        self._names: set[str] = set()
+
+    # -- declarations --------------------------------------------------------
+    def size(self, name: str, doc: str) -> sp.Symbol:
+        symbol = algebra.size(name)
+        self._sizes.append((symbol, doc))
+        return symbol
+
+    def _declare(self, symbol: MatrixSymbol, ident: str | None, doc: str) -> Var:
+        if symbol.name in self._names:
+            raise CellError(f"cell {self.name!r} already has a variable named {symbol.name!r}")
+        self._names.add(symbol.name)
+        self._known.add(symbol)
+        return Var(symbol, ident or identifier(symbol.name), doc)
+
+    def input(self, name: str, rows: algebra.Size, doc: str, ident: str | None = None) -> MatrixSymbol:
+        var = self._declare(algebra.vector(name, rows), ident, doc)
+        self._inputs.append(var)
+        return var.symbol
+
+    def state(self, name: str, rows: algebra.Size, doc: str) -> MatrixSymbol:
+        """Declare state ``name``; returns ``name_{t-1}`` (the value read this step)."""
+        var = self._declare(algebra.vector(f"{name}_{{t-1}}", rows), f"{name}_prev", f"{doc}, previous step")
+        self._states.append((name, var, doc))
+        return var.symbol
+
+    def param(self, name: str, rows: algebra.Size, cols: algebra.Size, doc: str,
+              ident: str | None = None) -> MatrixSymbol:
+        var = self._declare(algebra.matrix(name, rows, cols), ident, doc)
+        self._params.append(var)
+        return var.symbol
+
+    # -- equations -------------------------------------------------------------
+    def let(self, name: str, rhs: MatrixExpr, doc: str, ident: str | None = None) -> MatrixSymbol:
+        """Define ``name = rhs``; ``rhs`` may only use names declared before."""
+        unknown = algebra.matrix_symbols(rhs) - self._known
+        if unknown:
+            names = sorted(s.name for s in unknown)
+            raise CellError(f"{name} = {text(rhs)} uses {names}, which the cell has not declared")
+        var = self._declare(algebra.matrix(name, *rhs.shape), ident, doc)
+        self._intermediates.append(var)
+        self._assignments.append(Assignment(var.symbol, rhs, doc))
+        return var.symbol
+
+    def gate(self, key: str, *, weight: MatrixSymbol, concat: list[MatrixExpr], bias: MatrixSymbol,
+             function: FunctionClass, doc: str, name: str | None = None,
+             labels: list[str] | None = None) -> MatrixSymbol:
+        """``a_{key,t} = weight·[concat] + bias`` then ``key_t = function(a_{key,t})``; returns ``key_t``.
+
+        ``labels`` name the column blocks of ``weight`` (default: the first letter of each
+        concatenated name, so ``W_f = [W_{fh} | W_{fx}]``).
+        """
+        stacked = algebra.concat(*concat)
+        try:
+            pre = algebra.add(algebra.matmul(weight, stacked), bias)
+        except ShapeError as error:
+            raise ShapeError(f"gate {key!r}: {error}") from None
+        labels = labels or [s.name[0] for s in concat]
+        blocks = algebra.column_blocks(weight.name, weight.shape[0], [s.shape[0] for s in concat], labels)
+        a = self.let(f"a_{{{key},t}}", pre, f"{doc} pre-activation", ident=f"a_{key}")
+        y = self.let(name or f"{key}_t", elementwise(function, a), doc, ident=key)
+        self._gates.append(Gate(key, weight, bias, stacked, a, y, function, tuple(blocks)))
+        return y
+
+    def update(self, state: MatrixSymbol, rhs: MatrixExpr, doc: str | None = None) -> MatrixSymbol:
+        """Define the new value of ``state`` (given as its ``_{t-1}`` symbol)."""
+        for name, previous, state_doc in self._states:
+            if previous.symbol == state:
+                break
+        else:
+            raise CellError(f"{state} is not a state of cell {self.name!r}")
+        if name in self._updated:
+            raise CellError(f"state {name} of cell {self.name!r} is updated twice")
+        algebra.add(state, rhs)  # same shape as the state, or a ShapeError naming both
+        current = self.let(f"{name}_t", rhs, doc or f"{state_doc}, new value", ident=name)
+        self._updated[name] = self._intermediates[-1]
+        return current
+
+    def build(self) -> CellSpec:
+        missing = [name for name, _, _ in self._states if name not in self._updated]
+        if missing:
+            raise CellError(f"cell {self.name!r} never updates its state(s) {missing}")
+        states = tuple(State(name, previous, self._updated[name]) for name, previous, _ in self._states)
+        return CellSpec(
+            name=self.name,
+            title=self.title,
+            sizes=tuple(self._sizes),
+            inputs=tuple(self._inputs),
+            states=states,
+            params=tuple(self._params),
+            intermediates=tuple(self._intermediates),
+            assignments=tuple(self._assignments),
+            gates=tuple(self._gates),
+            options=self.options,
+        )
