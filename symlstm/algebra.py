@@ -12,6 +12,7 @@ counterexample where it is defined.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 import sympy as sp
@@ -164,3 +165,14 @@ def explicit(expr: MatrixExpr, sizes: dict[sp.Symbol, int] | None = None) -> sp.
 def matrix_symbols(expr: sp.Basic) -> set[MatrixSymbol]:
     """Every MatrixSymbol that ``expr`` mentions."""
     return set(expr.atoms(MatrixSymbol))
+
+
+def random_values(symbols: set[MatrixSymbol], seed: int = 0, low: int = -3, high: int = 3
+                  ) -> dict[MatrixSymbol, sp.ImmutableMatrix]:
+    """Random integer matrices (entries in ``low..high``) for concrete-shaped ``symbols``, in name order."""
+    rng = random.Random(seed)
+    values = {}
+    for symbol in sorted(symbols, key=lambda s: s.name):
+        rows, cols = (int(d) for d in symbol.shape)
+        values[symbol] = sp.ImmutableMatrix(rows, cols, [rng.randint(low, high) for _ in range(rows * cols)])
+    return values

@@ -1,0 +1,188 @@
+"""``left = right`` between matrix expressions, for all sizes or at given sizes.
+
+The proof has two independent halves, and the claim is *proved* only when both agree:
+
+1. **Block algebra** at symbolic sizes: ``block_collapse(left − right)`` and
+   ``expand`` must give zero (block by block when it stays a block matrix).
+2. **Entries written out** at every small size in a grid (1..3 for each size):
+   ``left − right`` with explicit entries ``W[0, 1]`` must expand to zero.
+
+The second half guards against SymPy's block-algebra bugs (sympy#18002,
+sympy#22034): block algebra is not trusted alone.  A claim whose sides do not
+even have the same shape, or whose products are defined only when two sizes
+are equal, is refuted with the shapes named; where entries differ, a concrete
+counterexample with integers is reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+
+import sympy as sp
+from sympy import BlockMatrix, MatrixExpr, ZeroMatrix, block_collapse
+
+from symlstm import algebra
+from symlstm.algebra import ConditionalShapeError, describe
+from symlstm.claims.base import Claim, Step, Verdict
+from symlstm.errors import ShapeError
+from symlstm.printing.latex import latex
+from symlstm.printing.text import text
+
+#: ``build(sizes)`` returns ``(left, right)``; ``sizes`` maps each size Symbol to itself or an Integer.
+Build = Callable[[Mapping[sp.Symbol, sp.Expr]], tuple[MatrixExpr, MatrixExpr]]
+
+
+def is_zero(expr: MatrixExpr) -> bool:
+    """True when ``expr`` expands to the zero matrix (block by block for a block matrix)."""
+    if isinstance(expr, BlockMatrix):
+        return all(is_zero(block) for block in expr.blocks)
+    expanded = sp.expand(expr)
+    return expanded == 0 or isinstance(expanded, ZeroMatrix)
+
+
+class EquivalenceClaim(Claim):
+    """``left = right`` where ``build`` constructs both sides at given sizes.
+
+    Parameters
+    ----------
+    name, title
+        Identifier and one-line statement in words.
+    build
+        Constructs ``(left, right)`` at a mapping of sizes; may raise ShapeError.
+    sizes
+        The size Symbols ``build`` reads.
+    at
+        Concrete sizes: prove at these sizes only, with explicit entries.
+    display
+        LaTeX of the statement when ``build`` cannot construct it (ill-shaped claims).
+    expected
+        False for claims stated in order to be refuted.
+    """
+
+    def __init__(self, name: str, title: str, build: Build, sizes: Sequence[sp.Symbol], *,
+                 at: Mapping[sp.Symbol, int] | None = None, display: str | None = None,
+                 expected: bool = True, trial_values: Sequence[int] = (1, 2, 3)):
+        self.name = name
+        self.title = title
+        self.expected = expected
+        self._build = build
+        self._sizes = tuple(sizes)
+        self._at = {s: sp.Integer(v) for s, v in at.items()} if at else None
+        self._display = display
+        self._trial_values = tuple(trial_values)
+
+    # -- statement -----------------------------------------------------------
+    def _values(self) -> dict[sp.Symbol, sp.Expr]:
+        return dict(self._at) if self._at else {s: s for s in self._sizes}
+
+    def statement(self) -> str:
+        if self._display is not None:
+            return self._display
+        left, right = self._build(self._values())
+        return f"{latex(left)} = {latex(right)}"
+
+    def _size_text(self, values: Mapping[sp.Symbol, sp.Expr]) -> str:
+        return ", ".join(f"{s} = {values[s]}" for s in self._sizes)
+
+    # -- checking --------------------------------------------------------------
+    def _check(self) -> Verdict:
+        if self._at:
+            return self._check_concrete(self._at)
+        try:
+            left, right = self._build(self._values())
+            self._require_same_shape(left, right)
+        except ConditionalShapeError as error:
+            return self._refute_conditional(error)
+        except ShapeError as error:
+            return Verdict.refuted(str(error))
+        steps = [Step("Multiply out the blocks of each side.",
+                      f"{latex(left)} = {latex(block_collapse(left))}, \\quad "
+                      f"{latex(right)} = {latex(block_collapse(right))}")]
+        difference = block_collapse(left - right)
+        symbolic = is_zero(difference)
+        steps.append(Step(
+            "Subtract and expand" + (": every block of left − right is 0." if symbolic
+                                     else ": left − right does not reduce to 0."),
+            latex(difference) + ("" if symbolic else r" \\neq 0"),
+        ))
+        trials = self._trial_grid()
+        for values in trials:
+            counterexample = self._counterexample(values)
+            if counterexample is not None:
+                return Verdict.refuted(counterexample, steps)
+        tried = "; ".join(self._size_text(v) for v in trials)
+        steps.append(Step(f"Write every entry out at {len(trials)} sizes ({tried}): "
+                          "left − right expands to 0 entry by entry."))
+        if symbolic:
+            return Verdict.proved("block algebra reduces left − right to 0 for all sizes, "
+                                  f"and explicit entries agree at {len(trials)} sizes", steps)
+        return Verdict.unproved(f"explicit entries agree at {len(trials)} sizes, "
+                                "but block algebra did not reduce left − right to 0", steps)
+
+    def _require_same_shape(self, left: MatrixExpr, right: MatrixExpr) -> None:
+        for axis, what in ((0, "rows"), (1, "columns")):
+            verdict = algebra.same_size(left.shape[axis], right.shape[axis])
+            message = f"the two sides have different shapes: left is {describe(left)}, right is {describe(right)}"
+            if verdict is False:
+                raise ShapeError(message)
+            if verdict is None:
+                condition = sp.Eq(left.shape[axis], right.shape[axis])
+                raise ConditionalShapeError(f"{message}; their {what} agree only when "
+                                            f"{condition.lhs} = {condition.rhs}", condition)
+
+    def _trial_grid(self) -> list[dict[sp.Symbol, sp.Expr]]:
+        grid = itertools.product(self._trial_values, repeat=len(self._sizes))
+        return [{s: sp.Integer(v) for s, v in zip(self._sizes, combo)} for combo in grid]
+
+    def _refute_conditional(self, error: ConditionalShapeError) -> Verdict:
+        reason = str(error)
+        fitting = []
+        for values in self._trial_grid():
+            if error.condition.xreplace(values) is sp.false:
+                continue
+            try:
+                left, right = self._build(values)
+                self._require_same_shape(left, right)
+            except ShapeError:
+                continue
+            fitting.append(values)
+        for values in fitting:
+            counterexample = self._counterexample(values)
+            if counterexample is not None:
+                return Verdict.refuted(f"{reason}; and even where the shapes fit, {counterexample}")
+        if fitting:
+            reason += f" (where they do, at {self._size_text(fitting[0])}, the two sides agree)"
+        return Verdict.refuted(reason)
+
+    def _check_concrete(self, values: Mapping[sp.Symbol, sp.Expr]) -> Verdict:
+        try:
+            left, right = self._build(values)
+            self._require_same_shape(left, right)
+        except ShapeError as error:
+            return Verdict.refuted(f"at {self._size_text(values)}: {error}")
+        counterexample = self._counterexample(values)
+        if counterexample is not None:
+            return Verdict.refuted(counterexample)
+        entries = algebra.explicit(left)
+        step = Step(f"Write out all {len(entries)} entries at {self._size_text(values)} "
+                    "and expand left − right: every entry is 0.",
+                    latex(entries) + " = " + latex(algebra.explicit(right)))
+        return Verdict.proved(f"every entry agrees at {self._size_text(values)}", [step])
+
+    def _counterexample(self, values: Mapping[sp.Symbol, sp.Expr]) -> str | None:
+        """None if left = right entry by entry at ``values``; else a description with numbers."""
+        left, right = self._build(values)
+        difference = algebra.explicit(left) - algebra.explicit(right)
+        if all(sp.expand(entry) == 0 for entry in difference):
+            return None
+        symbols = algebra.matrix_symbols(left) | algebra.matrix_symbols(right)
+        for seed in range(20):
+            numbers = algebra.random_values(symbols, seed=seed)
+            left_value = algebra.explicit(left.xreplace(numbers))
+            right_value = algebra.explicit(right.xreplace(numbers))
+            if left_value != right_value:
+                given = ", ".join(f"{s.name} = {text(v)}" for s, v in numbers.items())
+                return (f"counterexample at {self._size_text(values)} with {given}: "
+                        f"left = {text(left_value)} but right = {text(right_value)}")
+        return f"at {self._size_text(values)} the entries of left − right do not all expand to 0"
