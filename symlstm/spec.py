@@ -71,7 +71,7 @@ class Gate:
     """``preactivation = weight·concat + bias`` and ``activation = function(preactivation)``.
 
     ``weight_blocks[k]`` is the column block of ``weight`` that multiplies ``concat``'s
-    block ``k`` (``W_f = [W_{fh} | W_{fx}]``).
+    block ``k`` (``W_f = [W_{fh} | W_{fx}]``); ``labels[k]`` names it (``"h"``, ``"x"``).
     """
 
     key: str
@@ -82,6 +82,7 @@ class Gate:
     activation: MatrixSymbol
     function: FunctionClass
     weight_blocks: tuple[MatrixSymbol, ...]
+    labels: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class CellSpec:
             assignments=tuple(Assignment(sub(a.lhs), sub(a.rhs), a.doc) for a in self.assignments),
             gates=tuple(
                 Gate(g.key, sub(g.weight), sub(g.bias), sub(g.concat), sub(g.preactivation),
-                     sub(g.activation), g.function, tuple(map(sub, g.weight_blocks)))
+                     sub(g.activation), g.function, tuple(map(sub, g.weight_blocks)), g.labels)
                 for g in self.gates
             ),
             options=self.options,
@@ -308,7 +309,7 @@ class CellBuilder:
         blocks = algebra.column_blocks(weight.name, weight.shape[0], [s.shape[0] for s in concat], labels)
         a = self.let(f"a_{{{key},t}}", pre, f"{doc} pre-activation", ident=f"a_{key}")
         y = self.let(name or f"{key}_t", elementwise(function, a), doc, ident=key)
-        self._gates.append(Gate(key, weight, bias, stacked, a, y, function, tuple(blocks)))
+        self._gates.append(Gate(key, weight, bias, stacked, a, y, function, tuple(blocks), tuple(labels)))
         return y
 
     def update(self, state: MatrixSymbol, rhs: MatrixExpr, doc: str | None = None) -> MatrixSymbol:
