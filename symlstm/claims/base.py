@@ -105,11 +105,11 @@ class Claim(ABC):
         return verdict.holds if self.expected else verdict.status == REFUTED
 
     def latex(self) -> str:
-        """The statement, the verdict and the proof steps as a LaTeX fragment (text mode)."""
+        """The statement, the verdict and the proof steps as a LaTeX fragment (text mode; needs graphicx)."""
         verdict = self.check()
         lines = [
             rf"\paragraph{{Claim ({tex_text(self.name)}).}} {tex_text(self.title)}",
-            r"\[ " + self.statement() + r" \]",
+            display_math(self.statement()),
             rf"\textbf{{Verdict: {verdict.status}.}} {tex_text(verdict.reason)}",
         ]
         if verdict.steps:
@@ -117,7 +117,7 @@ class Claim(ABC):
             for step in verdict.steps:
                 item = r"\item " + tex_text(step.words)
                 if step.math:
-                    item += r" \[ " + step.math + r" \]"
+                    item += " " + display_math(step.math)
                 lines.append(item)
             lines.append(r"\end{enumerate}")
         return "\n".join(lines)
@@ -139,6 +139,12 @@ class Claim(ABC):
     def __str__(self) -> str:
         verdict = self.check()
         return f"{self.name}: {verdict.status} — {verdict.reason}"
+
+
+def display_math(math: str) -> str:
+    r"""``\[ math \]``, shrunk to the line width when wider (needs ``\usepackage{graphicx}``)."""
+    return (r"\[ \resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle "
+            + math + r"$} \]")
 
 
 _TEX_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",

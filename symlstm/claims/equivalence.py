@@ -63,7 +63,7 @@ class EquivalenceClaim(Claim):
     def __init__(self, name: str, title: str, build: Build, sizes: Sequence[sp.Symbol], *,
                  at: Mapping[sp.Symbol, int] | None = None, display: str | None = None,
                  expected: bool = True, trial_values: Sequence[int] = (1, 2, 3)):
-        self.name = name
+        self.name = name if not at else f"{name}@" + ",".join(f"{s}={v}" for s, v in at.items())
         self.title = title
         self.expected = expected
         self._build = build

@@ -1,0 +1,18 @@
+"""Claims about cells: first-class statements with ``check()`` (a :class:`Verdict`) and ``latex()``.
+
+>>> from symlstm import claims
+>>> claims.concat_split().check().holds
+True
+>>> claims.swapped_split().check().status
+'refuted'
+"""
+
+from symlstm.claims.base import PROVED, REFUTED, UNPROVED, Claim, Step, Verdict
+from symlstm.claims.concat import concat_split, seed_reading, swapped_split
+from symlstm.claims.equivalence import EquivalenceClaim
+from symlstm.claims.stacking import stacked_gates
+
+__all__ = [
+    "PROVED", "REFUTED", "UNPROVED", "Claim", "EquivalenceClaim", "Step", "Verdict",
+    "concat_split", "seed_reading", "stacked_gates", "swapped_split",
+]

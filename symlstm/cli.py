@@ -1,0 +1,155 @@
+"""The ``symlstm`` command: derive, verify, explain.
+
+Every user error ends in one line on stderr (``symlstm: error: …``) and exit status 2; a claim that
+should hold but does not makes ``verify`` exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from symlstm import __version__
+from symlstm.cells import cell as make_cell
+from symlstm.cells import known_cells
+from symlstm.claims.base import Claim
+from symlstm.document import claims_section, equations_section, markdown_document, shapes_section, tex_document
+from symlstm.errors import ShapeError
+from symlstm.explain import explain
+from symlstm.spec import CellSpec
+from symlstm.verification import claims_for
+
+#: The seed question's numbers: its 2×2 W, and the corrected 2×4 W_f = [W | W].
+SEED_W = [[0, 1], [2, 3]]
+SEED_H = [-1, 2]
+SEED_X = [3, 0]
+SEED_B = [1, -2]
+SEED_W_CORRECTED = [row + row for row in SEED_W]
+
+
+class UserError(Exception):
+    """A problem with what the user asked for; reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise UserError(message)
+
+
+def _cell_from(args: argparse.Namespace) -> CellSpec:
+    return make_cell(args.cell, peephole=args.peephole, cifg=args.cifg, proj_size=args.proj_size)
+
+
+def _verdict_line(claim: Claim) -> str:
+    verdict = claim.check()
+    expected = "" if claim.expected else (" (as expected)" if claim.as_expected else " (expected refuted)")
+    mark = "ok  " if claim.as_expected else "FAIL"
+    return f"{mark} {claim.name:<28} {verdict.status}{expected} [{verdict.seconds:.2f}s] — {verdict.reason}"
+
+
+def cmd_derive(args: argparse.Namespace) -> int:
+    cell = _cell_from(args)
+    claims = claims_for(cell)
+    sections = [
+        shapes_section(cell),
+        equations_section(cell),
+        claims_section("Claims and proofs",
+                       "Each claim is checked by symlstm; a refuted claim says why.", claims),
+    ]
+    title = f"symlstm: the {cell.title}"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, text in ((".tex", tex_document(title, sections)), (".md", markdown_document(title, sections))):
+        path = out / f"{cell.name}{suffix}"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    good = sum(claim.as_expected for claim in claims)
+    print(f"derived {cell.describe()}: {len(cell.assignments)} equations, "
+          f"{good}/{len(claims)} claims as expected")
+    for path in written:
+        print(f"wrote {path}")
+    return 0 if good == len(claims) else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    cell = _cell_from(args)
+    claims = claims_for(cell)
+    for claim in claims:
+        print(_verdict_line(claim), flush=True)
+    bad = [c.name for c in claims if not c.as_expected]
+    print(f"{len(claims) - len(bad)}/{len(claims)} claims as expected" + (f"; not: {', '.join(bad)}" if bad else ""))
+    return 1 if bad else 0
+
+
+def _json_argument(name: str, value: str) -> object:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise UserError(f"--{name} is not valid JSON ({error.msg} at character {error.pos}): {value!r}") from None
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    given = {k: getattr(args, k) for k in ("W", "h", "x", "b")}
+    if all(v is None for v in given.values()):
+        print("The question's W is 2×2, with h = [-1, 2], x = [3, 0], b = [1, -2]:")
+        try:
+            explain(SEED_W, SEED_H, SEED_X, SEED_B, gate=args.gate)
+        except ShapeError as error:
+            print(f"  {error}")
+        print(f"\nWith W_{args.gate} = [W | W] = {SEED_W_CORRECTED}, which is 2×4:\n")
+        print(explain(SEED_W_CORRECTED, SEED_H, SEED_X, SEED_B, gate=args.gate))
+        return 0
+    missing = [f"--{k}" for k, v in given.items() if v is None]
+    if missing:
+        raise UserError(f"give all of --W, --h, --x, --b (or none for the seed example); missing {', '.join(missing)}")
+    values = {k: _json_argument(k, v) for k, v in given.items()}
+    print(explain(values["W"], values["h"], values["x"], values["b"], gate=args.gate))
+    return 0
+
+
+def _add_cell_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("cell", nargs="?", default="lstm", help=f"cell name ({', '.join(known_cells())})")
+    parser.add_argument("--peephole", action="store_true", help="LSTM with peephole connections")
+    parser.add_argument("--cifg", action="store_true", help="LSTM with coupled input and forget gates")
+    parser.add_argument("--proj-size", type=int, default=None, metavar="P", help="LSTM with a projection to P")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symlstm", description="Derive, prove, print and compile the mathematics of LSTM cells.")
+    parser.add_argument("--version", action="version", version=f"symlstm {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    derive = commands.add_parser("derive", help="write the derivation document (.tex, .md) of a cell")
+    _add_cell_arguments(derive)
+    derive.add_argument("--out", default="out", help="output folder (default: out)")
+    derive.set_defaults(run=cmd_derive)
+
+    verify = commands.add_parser("verify", help="check every claim about a cell")
+    _add_cell_arguments(verify)
+    verify.set_defaults(run=cmd_verify)
+
+    explainer = commands.add_parser("explain", help="walk through W·[h; x] + b for concrete numbers")
+    for name in ("W", "h", "x", "b"):
+        explainer.add_argument(f"--{name}", default=None, metavar="JSON", help=f"{name} as JSON, e.g. [1, 2]")
+    explainer.add_argument("--gate", default="f", help="gate i, f, g or o (default: f)")
+    explainer.set_defaults(run=cmd_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except (UserError, ValueError, OSError) as error:
+        message = " ".join(str(error).split())
+        print(f"symlstm: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Every claim symlstm makes about a cell, in the order ``symlstm verify`` checks them."""
+
+from __future__ import annotations
+
+from symlstm import claims
+from symlstm.claims.base import Claim
+from symlstm.spec import CellSpec
+
+
+def forward_claims(cell: CellSpec) -> list[Claim]:
+    """Claims about the forward equations: concat = split (both orders, symbolic and concrete),
+    the two misreadings (refuted on purpose) and the stacked-gates layout."""
+    found: list[Claim] = [
+        claims.concat_split("hx"),
+        claims.concat_split("xh"),
+        claims.concat_split("hx", n=3, m=2),
+        claims.swapped_split(),
+        claims.seed_reading(),
+    ]
+    if cell.gates and all(g.concat == cell.gates[0].concat for g in cell.gates):
+        found.append(claims.stacked_gates(cell))
+    return found
+
+
+def claims_for(cell: CellSpec) -> list[Claim]:
+    """All claims about ``cell``."""
+    return forward_claims(cell)
