@@ -76,6 +76,11 @@ class EquivalenceClaim(Claim):
     def _values(self) -> dict[sp.Symbol, sp.Expr]:
         return dict(self._at) if self._at else {s: s for s in self._sizes}
 
+    def sides(self, sizes: Mapping[sp.Symbol, int] | None = None) -> tuple[MatrixExpr, MatrixExpr]:
+        """``(left, right)`` at ``sizes`` (default: the claim's own sizes); may raise ShapeError."""
+        values = self._values() if sizes is None else {s: sp.Integer(v) for s, v in sizes.items()}
+        return self._build(values)
+
     def statement(self) -> str:
         if self._display is not None:
             return self._display

@@ -1,0 +1,7 @@
+"""``python -m symlstm`` runs the command line."""
+
+import sys
+
+from symlstm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,113 @@
+"""concat = split and its misreadings, stacked gates: verdicts, reasons, and the sides' numbers against NumPy."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symlstm import cell, claims
+from symlstm.algebra import concat, explicit, matmul, side_by_side
+from symlstm.claims import EquivalenceClaim
+from symlstm.claims.stacking import stacked_gates
+
+LSTM = cell("lstm")
+small_ints = st.integers(-9, 9)
+
+
+@pytest.mark.parametrize("order", ["hx", "xh"])
+def test_concat_split_holds_for_symbolic_sizes(order):
+    verdict = claims.concat_split(order).check()
+    assert verdict.holds, verdict.reason
+    assert "block algebra" in verdict.reason
+
+
+def _int_matrix(draw, rows, cols):
+    return np.array(draw(st.lists(small_ints, min_size=rows * cols, max_size=rows * cols)), dtype=np.int64
+                    ).reshape(rows, cols)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), n=st.integers(1, 6), m=st.integers(1, 6), order=st.sampled_from(["hx", "xh"]))
+def test_concat_split_exact_at_concrete_sizes(data, n, m, order):
+    claim = claims.concat_split(order, n=n, m=m)
+    assert claim.check().holds
+    W_h, W_x = _int_matrix(data.draw, n, n), _int_matrix(data.draw, n, m)
+    h, x, b = _int_matrix(data.draw, n, 1), _int_matrix(data.draw, m, 1), _int_matrix(data.draw, n, 1)
+    stacked = np.vstack([h, x]) if order == "hx" else np.vstack([x, h])
+    W = np.hstack([W_h, W_x]) if order == "hx" else np.hstack([W_x, W_h])
+    expected = W @ stacked + b  # NumPy's own product of the concatenated form
+    left, right = claim.sides()
+    numbers = {}
+    for symbol in left.atoms(sp.MatrixSymbol) | right.atoms(sp.MatrixSymbol):
+        numbers[symbol] = sp.Matrix({"W_h": W_h, "W_x": W_x, "h_{t-1}": h, "x_t": x, "b": b}[symbol.name])
+    for side in (left, right):
+        assert np.array(explicit(side.xreplace(numbers)), dtype=np.int64).tolist() == expected.tolist()
+
+
+def test_swapped_split_is_refuted_with_the_shape_condition_and_a_counterexample():
+    verdict = claims.swapped_split().check()
+    assert verdict.status == "refuted"
+    assert "W_x (n×m" in verdict.reason and "m = n" in verdict.reason
+    assert "counterexample" in verdict.reason
+
+
+def test_swapped_split_at_square_sizes_gives_numbers():
+    verdict = claims.swapped_split(n=2, m=2).check()
+    assert verdict.status == "refuted"
+    assert "counterexample at n = 2, m = 2" in verdict.reason
+
+
+def test_swapped_split_at_unequal_sizes_names_the_mismatch():
+    verdict = claims.swapped_split(n=2, m=3).check()
+    assert verdict.status == "refuted"
+    assert "cannot multiply W_x (2×3" in verdict.reason
+
+
+def test_seed_reading_is_a_matrix_not_a_vector():
+    verdict = claims.seed_reading().check()
+    assert verdict.status == "refuted"
+    assert "(n×2, a matrix)" in verdict.reason and "(n×1, a column vector)" in verdict.reason
+
+
+def test_seed_reading_at_the_questions_size():
+    verdict = claims.seed_reading(n=2).check()
+    assert "2×2, a matrix" in verdict.reason
+
+
+def test_stacked_gates_holds_symbolically_and_at_concrete_sizes():
+    assert stacked_gates(LSTM).check().holds
+    assert stacked_gates(LSTM, n=2, m=3).check().holds
+
+
+def test_a_wrong_gate_order_is_refuted():
+    """The same statement with f and g swapped in the stack must fail: the checker can say no."""
+    n, m = LSTM.size("n"), LSTM.size("m")
+
+    def build(sizes):
+        concrete = LSTM if sizes[n] == n else LSTM.at(n=int(sizes[n]), m=int(sizes[m]))
+        gates = concrete.gates
+        left = concat(*(matmul(side_by_side(*g.weight_blocks), g.concat) for g in gates))
+        wrong = [gates[0], gates[2], gates[1], gates[3]]
+        h, x = gates[0].concat.blocks
+        right = (matmul(concat(*(g.weight_blocks[0] for g in wrong)), h)
+                 + matmul(concat(*(g.weight_blocks[1] for g in wrong)), x))
+        return left, right
+
+    verdict = EquivalenceClaim("wrong-order", "i, g, f, o", build, (n, m)).check()
+    assert verdict.status == "refuted"
+    assert "counterexample" in verdict.reason
+
+
+def test_claim_prints_statement_verdict_and_steps():
+    claim = claims.concat_split()
+    tex = claim.latex()
+    assert r"\begin{bmatrix} W_h & W_x \end{bmatrix}" in tex
+    assert r"\textbf{Verdict: proved.}" in tex
+    assert r"\begin{enumerate}" in tex
+    assert "**Verdict: proved.**" in claim.markdown()
+
+
+def test_partial_sizes_are_an_error():
+    with pytest.raises(ValueError, match="both sizes"):
+        claims.concat_split(n=2)

@@ -1,0 +1,81 @@
+"""The command line: outputs, exit codes, one-line errors."""
+
+import subprocess
+import sys
+
+import pytest
+
+from symlstm import cli
+from symlstm.claims.concat import swapped_split
+
+
+def run(capsys, *argv):
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_explain_without_arguments_runs_the_seed_example(capsys):
+    status, out, err = run(capsys, "explain")
+    assert status == 0 and err == ""
+    assert "W_f is 2×2" in out and "2×4" in out
+    assert "W_f·[h; x] + b_f = [3, 8]" in out
+
+
+def test_explain_with_json_arguments(capsys):
+    status, out, _ = run(capsys, "explain", "--W", "[[1, 2, 3]]", "--h", "[1]", "--x", "[1, 1]", "--b", "[-1]",
+                         "--gate", "o")
+    assert status == 0
+    assert "W_o·[h; x] + b_o = [5]" in out
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["explain", "--W", "[[1, 2]", "--h", "[1]", "--x", "[1]", "--b", "[0]"], "--W is not valid JSON"),
+    (["explain", "--W", "[[1, 2]]"], "missing --h, --x, --b"),
+    (["explain", "--W", "[[1, 2]]", "--h", "[1, 2]", "--x", "[1]", "--b", "[0]"], "W_f is 1×2"),
+    (["explain", "--W", "[[1, 2]]", "--h", "[1]", "--x", "[\"__import__('os')\"]", "--b", "[0]"], "not a number"),
+    (["verify", "gru"], "unknown cell 'gru'"),
+    (["derive", "--peephole"], "peephole=True"),
+    (["derive", "--bogus"], "unrecognized arguments: --bogus"),
+    (["nothing"], "invalid choice"),
+])
+def test_user_errors_are_one_line_with_status_2(capsys, argv, needle):
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert err.startswith("symlstm: error: ") and err.count("\n") == 1
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_verify_prints_a_line_per_claim_and_succeeds(capsys):
+    status, out, _ = run(capsys, "verify")
+    lines = out.strip().splitlines()
+    assert status == 0
+    assert any(line.startswith("ok   concat-split[hx]") and "proved" in line for line in lines)
+    assert any("swapped-split" in line and "refuted (as expected)" in line for line in lines)
+    assert lines[-1].endswith("claims as expected")
+
+
+def test_verify_fails_when_a_claim_does_not_hold(capsys, monkeypatch):
+    wrong = swapped_split()
+    wrong.expected = True  # claim the swapped split holds: verify must say no
+    monkeypatch.setattr(cli, "claims_for", lambda cell: [wrong])
+    status, out, _ = run(capsys, "verify")
+    assert status == 1
+    assert out.startswith("FAIL swapped-split")
+
+
+def test_derive_writes_tex_and_markdown(capsys, tmp_path):
+    status, out, _ = run(capsys, "derive", "--out", str(tmp_path))
+    assert status == 0
+    tex = (tmp_path / "lstm.tex").read_text()
+    md = (tmp_path / "lstm.md").read_text()
+    assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
+    assert r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t" in tex
+    assert "$$" in md and "## Forward equations" in md
+    assert f"wrote {tmp_path / 'lstm.tex'}" in out
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "symlstm", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("symlstm ")
