@@ -101,15 +101,16 @@ class EquivalenceClaim(Claim):
             return self._refute_conditional(error)
         except ShapeError as error:
             return Verdict.refuted(str(error))
-        steps = [Step("Multiply out the blocks of each side.",
-                      f"{latex(left)} = {latex(block_collapse(left))}, \\quad "
-                      f"{latex(right)} = {latex(block_collapse(right))}")]
-        difference = block_collapse(left - right)
-        symbolic = is_zero(difference)
+        collapsed_left, collapsed_right = block_collapse(left), block_collapse(right)
+        multiplied = [f"{latex(side)} = {latex(collapsed)}"
+                      for side, collapsed in ((left, collapsed_left), (right, collapsed_right)) if side != collapsed]
+        steps = [Step("Multiply out the blocks.", r", \quad ".join(multiplied))] if multiplied else []
+        symbolic = is_zero(block_collapse(left - right))
+        difference = rf"\left({latex(collapsed_left)}\right) - \left({latex(collapsed_right)}\right)"
         steps.append(Step(
             "Subtract and expand" + (": every block of left − right is 0." if symbolic
                                      else ": left − right does not reduce to 0."),
-            latex(difference) + ("" if symbolic else r" \\neq 0"),
+            difference + (" = 0" if symbolic else r" \neq 0"),
         ))
         trials = self._trial_grid()
         for values in trials:
