@@ -16,7 +16,7 @@ OUT = HERE / "out"
 
 
 def chapters() -> list:
-    sys.path.insert(0, str(HERE))
+    sys.path[:0] = [str(HERE.parent), str(HERE)]  # this checkout's symlstm, then the chapter helpers
     found = []
     for script in sorted(HERE.glob("[0-9][0-9]_*.py")):
         spec = importlib.util.spec_from_file_location(script.stem, script)
