@@ -19,6 +19,7 @@ from symlstm.claims.base import Claim
 from symlstm.document import claims_section, equations_section, markdown_document, shapes_section, tex_document
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
+from symlstm.report import check_all, summary_table
 from symlstm.spec import CellSpec
 from symlstm.verification import claims_for
 
@@ -50,9 +51,14 @@ def _verdict_line(claim: Claim) -> str:
     return f"{mark} {claim.name:<28} {verdict.status}{expected} [{verdict.seconds:.2f}s] — {verdict.reason}"
 
 
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_derive(args: argparse.Namespace) -> int:
     cell = _cell_from(args)
     claims = claims_for(cell)
+    check_all(claims, progress=_progress)
     sections = [
         shapes_section(cell),
         equations_section(cell),
@@ -67,22 +73,20 @@ def cmd_derive(args: argparse.Namespace) -> int:
         path = out / f"{cell.name}{suffix}"
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    good = sum(claim.as_expected for claim in claims)
-    print(f"derived {cell.describe()}: {len(cell.assignments)} equations, "
-          f"{good}/{len(claims)} claims as expected")
+    print(f"derived {cell.describe()}: {len(cell.assignments)} equations")
     for path in written:
         print(f"wrote {path}")
-    return 0 if good == len(claims) else 1
+    print(summary_table(claims))
+    return 0 if all(claim.as_expected for claim in claims) else 1
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     cell = _cell_from(args)
     claims = claims_for(cell)
-    for claim in claims:
-        print(_verdict_line(claim), flush=True)
-    bad = [c.name for c in claims if not c.as_expected]
-    print(f"{len(claims) - len(bad)}/{len(claims)} claims as expected" + (f"; not: {', '.join(bad)}" if bad else ""))
-    return 1 if bad else 0
+    check_all(claims, progress=_progress, done=lambda claim: print(_verdict_line(claim), flush=True))
+    print()
+    print(summary_table(claims))
+    return 0 if all(claim.as_expected for claim in claims) else 1
 
 
 def _json_argument(name: str, value: str) -> object:

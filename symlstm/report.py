@@ -1,0 +1,52 @@
+"""Checking many claims with progress, and the summary table ``verify`` and ``derive`` end with."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from symlstm.claims.base import Claim, Verdict
+
+#: A claim that takes longer than this (seconds) gets a "checking …" progress line.
+PROGRESS_AFTER = 0.5
+
+
+def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None = None,
+              done: Callable[[Claim], None] | None = None) -> list[Verdict]:
+    """Check every claim in order; ``progress`` hears about slow ones, ``done`` about each verdict."""
+    verdicts = []
+    for number, claim in enumerate(claims, 1):
+        timer = None
+        if progress is not None:
+            message = f"[{number}/{len(claims)}] checking {claim.name} …"
+            timer = threading.Timer(PROGRESS_AFTER, progress, args=(message,))
+            timer.daemon = True
+            timer.start()
+        try:
+            verdicts.append(claim.check())
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if done is not None:
+            done(claim)
+    return verdicts
+
+
+def summary_table(claims: Sequence[Claim]) -> str:
+    """A fixed-width table: claim, verdict (and whether expected), time; with a total line."""
+    rows = []
+    for claim in claims:
+        verdict = claim.check()
+        status = verdict.status if claim.expected else f"{verdict.status} (expected refuted)"
+        rows.append((claim.name, status, "ok" if claim.as_expected else "FAIL", f"{verdict.seconds:.2f}s"))
+    total = sum(claim.check().seconds for claim in claims)
+    good = sum(claim.as_expected for claim in claims)
+    header = ("claim", "verdict", "", "time")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+
+    def line(cells) -> str:
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    rule = "  ".join("-" * w for w in widths)
+    footer = f"{good}/{len(claims)} claims as expected, {total:.2f}s in all"
+    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, footer])
