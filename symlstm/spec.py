@@ -314,11 +314,10 @@ class CellBuilder:
 
     def update(self, state: MatrixSymbol, rhs: MatrixExpr, doc: str | None = None) -> MatrixSymbol:
         """Define the new value of ``state`` (given as its ``_{t-1}`` symbol)."""
-        for name, previous, state_doc in self._states:
-            if previous.symbol == state:
-                break
-        else:
+        found = [(name, doc) for name, previous, doc in self._states if previous.symbol == state]
+        if not found:
             raise CellError(f"{state} is not a state of cell {self.name!r}")
+        (name, state_doc), = found
         if name in self._updated:
             raise CellError(f"state {name} of cell {self.name!r} is updated twice")
         algebra.add(state, rhs)  # same shape as the state, or a ShapeError naming both

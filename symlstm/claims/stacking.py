@@ -48,7 +48,8 @@ def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) ->
         at = {cell.size("n"): n, cell.size("m"): m}
 
     def build(sizes: Mapping[sp.Symbol, sp.Expr]):
-        concrete = cell if all(v == s for s, v in sizes.items()) else cell.at(**{s.name: int(v) for s, v in sizes.items()})
+        symbolic = all(v == s for s, v in sizes.items())
+        concrete = cell if symbolic else cell.at(**{s.name: int(v) for s, v in sizes.items()})
         gates = concrete.gates
         blocks = list(gates[0].concat.blocks)
         rows = gates[0].weight.shape[0]
@@ -61,7 +62,7 @@ def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) ->
         ]
         left = concat(*per_gate)
         terms = []
-        for position, label in enumerate(labels):
+        for position in range(len(labels)):
             stacked = concat(*(g.weight_blocks[position] for g in gates))
             terms.append(matmul(stacked, blocks[position]))
         right = add(*terms, concat(*bias_parts["x"]), concat(*bias_parts["h"]))

@@ -60,7 +60,8 @@ class TextPrinter(StrPrinter):
     def _print_ImmutableDenseMatrix(self, expr) -> str:
         if expr.cols == 1:
             return "[" + ", ".join(self._print(e) for e in expr) + "]"
-        return "[" + ", ".join("[" + ", ".join(self._print(e) for e in expr.row(i)) + "]" for i in range(expr.rows)) + "]"
+        rows = ("[" + ", ".join(self._print(e) for e in expr.row(i)) + "]" for i in range(expr.rows))
+        return "[" + ", ".join(rows) + "]"
 
     _print_MutableDenseMatrix = _print_ImmutableDenseMatrix
 
