@@ -105,9 +105,9 @@ def _require_same_shape(terms: Sequence[MatrixExpr], verb: str) -> None:
 
 
 def add(*terms: MatrixExpr) -> MatrixExpr:
-    """The sum of same-shaped ``terms``."""
+    """The sum of same-shaped ``terms`` (nested sums are flattened)."""
     _require_same_shape(terms, "add")
-    return MatAdd(*terms)
+    return MatAdd(*(part for term in terms for part in (term.args if isinstance(term, MatAdd) else (term,))))
 
 
 def hadamard(*factors: MatrixExpr) -> MatrixExpr:

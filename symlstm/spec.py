@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import sympy as sp
 from sympy import BlockMatrix, MatrixExpr, MatrixSymbol
@@ -68,10 +68,11 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Gate:
-    """``preactivation = weight·concat + bias`` and ``activation = function(preactivation)``.
+    """``preactivation = weight·concat + Σ extra + bias`` and ``activation = function(preactivation)``.
 
     ``weight_blocks[k]`` is the column block of ``weight`` that multiplies ``concat``'s
     block ``k`` (``W_f = [W_{fh} | W_{fx}]``); ``labels[k]`` names it (``"h"``, ``"x"``).
+    ``extra`` holds further terms of the pre-activation, e.g. a peephole ``p_f ⊙ c_{t-1}``.
     """
 
     key: str
@@ -83,6 +84,7 @@ class Gate:
     function: FunctionClass
     weight_blocks: tuple[MatrixSymbol, ...]
     labels: tuple[str, ...]
+    extra: tuple[MatrixExpr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class CellSpec:
     gates: tuple[Gate, ...]
     options: tuple[tuple[str, object], ...] = ()
     concrete: tuple[tuple[sp.Symbol, int], ...] = field(default=())
+    size_defaults: tuple[tuple[sp.Symbol, int], ...] = field(default=())
 
     # -- looking things up -------------------------------------------------
     @property
@@ -154,39 +157,33 @@ class CellSpec:
         return expr
 
     def at(self, **sizes: int) -> CellSpec:
-        """The same cell at concrete sizes, e.g. ``cell.at(n=2, m=3)``; every shape becomes a number."""
-        values = {}
+        """The same cell at concrete sizes, e.g. ``cell.at(n=2, m=3)``; every shape becomes a number.
+
+        A size with a default (a projection's ``p``) may be left out.
+        """
+        values = {symbol: sp.Integer(value) for symbol, value in self.size_defaults}
         for name, value in sizes.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise CellError(f"size {name} must be a positive integer, got {value!r}")
             values[self.size(name)] = sp.Integer(value)
-        missing = [s.name for s in self.size_symbols if s not in values and not any(s == c for c, _ in self.concrete)]
+        missing = [s.name for s in self.size_symbols if s not in values]
         if missing:
             raise CellError(f"cell {self.name!r} needs a value for every size; missing {missing}")
-        replace = values.__getitem__
 
         def sub(obj):
-            return obj.xreplace(values)
+            if isinstance(obj, sp.Basic):
+                return obj.xreplace(values)
+            if isinstance(obj, tuple):
+                return tuple(sub(item) for item in obj)
+            if isinstance(obj, (Var, State, Assignment, Gate)):
+                return type(obj)(**{f.name: sub(getattr(obj, f.name)) for f in fields(obj)})
+            return obj
 
-        def sub_var(var: Var) -> Var:
-            return Var(sub(var.symbol), var.ident, var.doc)
-
-        return CellSpec(
-            name=self.name,
-            title=self.title,
-            sizes=self.sizes,
-            inputs=tuple(map(sub_var, self.inputs)),
-            states=tuple(State(s.name, sub_var(s.previous), sub_var(s.current)) for s in self.states),
-            params=tuple(map(sub_var, self.params)),
-            intermediates=tuple(map(sub_var, self.intermediates)),
-            assignments=tuple(Assignment(sub(a.lhs), sub(a.rhs), a.doc) for a in self.assignments),
-            gates=tuple(
-                Gate(g.key, sub(g.weight), sub(g.bias), sub(g.concat), sub(g.preactivation),
-                     sub(g.activation), g.function, tuple(map(sub, g.weight_blocks)), g.labels)
-                for g in self.gates
-            ),
-            options=self.options,
-            concrete=tuple((s, int(replace(s))) for s in self.size_symbols),
+        return replace(
+            self,
+            inputs=sub(self.inputs), states=sub(self.states), params=sub(self.params),
+            intermediates=sub(self.intermediates), assignments=sub(self.assignments), gates=sub(self.gates),
+            concrete=tuple((s, int(values[s])) for s in self.size_symbols),
         )
 
     @property
@@ -227,12 +224,15 @@ def identifier(latex_name: str) -> str:
 class CellBuilder:
     """Write a cell as equations; checks shapes and names as it goes.
 
-    >>> b = CellBuilder("rnn", "Elman RNN")
-    >>> n, m = b.size("n", "hidden"), b.size("m", "input")
-    >>> x = b.input("x_t", m, "input")
-    >>> h = b.state("h", n, "hidden state")
-    >>> W, bias = b.param("W", n, n + m, "weight"), b.param("b", n, 1, "bias")
-    >>> h_t = b.update(h, b.gate("h", weight=W, concat=[h.previous.symbol, x], bias=bias, function=Tanh))
+    An Elman RNN, ``h_t = tanh(W·[h_{t-1}; x_t] + b)``::
+
+        b = CellBuilder("rnn", "Elman RNN")
+        n, m = b.size("n", "hidden"), b.size("m", "input")
+        x = b.input("x_t", m, "input")
+        h = b.state("h", n, "hidden state")
+        W, bias = b.param("W", n, n + m, "weight"), b.param("b", n, 1, "bias")
+        b.update(h, b.gate("u", weight=W, concat=[h, x], bias=bias, function=Tanh, doc="candidate"))
+        rnn = b.build()
     """
 
     def __init__(self, name: str, title: str, **options: object):
@@ -240,6 +240,7 @@ class CellBuilder:
         self.title = title
         self.options = tuple(sorted(options.items()))
         self._sizes: list[tuple[sp.Symbol, str]] = []
+        self._size_defaults: list[tuple[sp.Symbol, int]] = []
         self._inputs: list[Var] = []
         self._states: list[tuple[str, Var, str]] = []
         self._updated: dict[str, Var] = {}
@@ -251,9 +252,12 @@ class CellBuilder:
         self._names: set[str] = set()
 
     # -- declarations --------------------------------------------------------
-    def size(self, name: str, doc: str) -> sp.Symbol:
+    def size(self, name: str, doc: str, default: int | None = None) -> sp.Symbol:
+        """A symbolic size; ``default`` is used by ``CellSpec.at`` when no value is given."""
         symbol = algebra.size(name)
         self._sizes.append((symbol, doc))
+        if default is not None:
+            self._size_defaults.append((symbol, default))
         return symbol
 
     def _declare(self, symbol: MatrixSymbol, ident: str | None, doc: str) -> Var:
@@ -294,22 +298,23 @@ class CellBuilder:
 
     def gate(self, key: str, *, weight: MatrixSymbol, concat: list[MatrixExpr], bias: MatrixSymbol,
              function: FunctionClass, doc: str, name: str | None = None,
-             labels: list[str] | None = None) -> MatrixSymbol:
-        """``a_{key,t} = weight·[concat] + bias`` then ``key_t = function(a_{key,t})``; returns ``key_t``.
+             labels: list[str] | None = None, extra: tuple[MatrixExpr, ...] = ()) -> MatrixSymbol:
+        """``a_{key,t} = weight·[concat] + Σ extra + bias`` then ``key_t = function(a_{key,t})``; returns ``key_t``.
 
         ``labels`` name the column blocks of ``weight`` (default: the first letter of each
         concatenated name, so ``W_f = [W_{fh} | W_{fx}]``).
         """
         stacked = algebra.concat(*concat)
         try:
-            pre = algebra.add(algebra.matmul(weight, stacked), bias)
+            pre = algebra.add(algebra.matmul(weight, stacked), *extra, bias)
         except ShapeError as error:
             raise ShapeError(f"gate {key!r}: {error}") from None
         labels = labels or [s.name[0] for s in concat]
         blocks = algebra.column_blocks(weight.name, weight.shape[0], [s.shape[0] for s in concat], labels)
         a = self.let(f"a_{{{key},t}}", pre, f"{doc} pre-activation", ident=f"a_{key}")
         y = self.let(name or f"{key}_t", elementwise(function, a), doc, ident=key)
-        self._gates.append(Gate(key, weight, bias, stacked, a, y, function, tuple(blocks), tuple(labels)))
+        self._gates.append(Gate(key, weight, bias, stacked, a, y, function, tuple(blocks), tuple(labels),
+                                tuple(extra)))
         return y
 
     def update(self, state: MatrixSymbol, rhs: MatrixExpr, doc: str | None = None) -> MatrixSymbol:
@@ -341,4 +346,5 @@ class CellBuilder:
             assignments=tuple(self._assignments),
             gates=tuple(self._gates),
             options=self.options,
+            size_defaults=tuple(self._size_defaults),
         )

@@ -17,7 +17,10 @@ def forward_claims(cell: CellSpec) -> list[Claim]:
         claims.swapped_split(),
         claims.seed_reading(),
     ]
-    if cell.gates and all(g.concat == cell.gates[0].concat for g in cell.gates):
+    stackable = cell.gates and all(g.concat == cell.gates[0].concat and not g.extra for g in cell.gates)
+    every_weight_in_a_gate = {v.symbol for v in cell.params if v.symbol.name.startswith("W")} <= {
+        g.weight for g in cell.gates}
+    if stackable and every_weight_in_a_gate:
         found.append(claims.stacked_gates(cell))
     return found
 

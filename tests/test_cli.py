@@ -34,8 +34,9 @@ def test_explain_with_json_arguments(capsys):
     (["explain", "--W", "[[1, 2]]"], "missing --h, --x, --b"),
     (["explain", "--W", "[[1, 2]]", "--h", "[1, 2]", "--x", "[1]", "--b", "[0]"], "W_f is 1×2"),
     (["explain", "--W", "[[1, 2]]", "--h", "[1]", "--x", "[\"__import__('os')\"]", "--b", "[0]"], "not a number"),
-    (["verify", "gru"], "unknown cell 'gru'"),
-    (["derive", "--peephole"], "peephole=True"),
+    (["verify", "transformer"], "unknown cell 'transformer'"),
+    (["verify", "gru", "--cifg"], "cell 'gru' takes no cifg=True"),
+    (["derive", "--proj-size", "0"], "proj_size must be a positive integer"),
     (["derive", "--bogus"], "unrecognized arguments: --bogus"),
     (["nothing"], "invalid choice"),
 ])

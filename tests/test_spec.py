@@ -54,9 +54,9 @@ def test_unknown_cell_names_it_and_lists_known_ones():
     assert "lstm" in known_cells()
 
 
-def test_variant_not_built_yet_is_refused_not_silently_plain():
-    with pytest.raises(CellError, match="peephole=True"):
-        cell("lstm", peephole=True)
+def test_gru_refuses_lstm_options():
+    with pytest.raises(CellError, match="takes no peephole=True"):
+        cell("gru", peephole=True)
 
 
 def test_builder_rejects_undeclared_names_and_bad_shapes():

@@ -12,6 +12,7 @@ from sympy.printing.latex import LatexPrinter as _SymPyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symlstm.functions import scalar_function
+from symlstm.printing.order import positive_first
 
 
 class LatexPrinter(_SymPyLatexPrinter):
@@ -33,6 +34,18 @@ class LatexPrinter(_SymPyLatexPrinter):
         if name is None:
             return super()._print_ElementwiseApplyFunction(expr)
         return r"%s\left(%s\right)" % (name, self._print(expr.expr))
+
+    def _print_MatAdd(self, expr) -> str:
+        tex = ""
+        for number, term in enumerate(positive_first(self._as_ordered_terms(expr))):
+            if number and term.could_extract_minus_sign():
+                tex += " - "
+                term = -term
+            elif number:
+                tex += " + "
+            term_tex = self._print(term)
+            tex += r"\left(%s\right)" % term_tex if self._needs_add_brackets(term) else term_tex
+        return tex
 
     def _print_HadamardProduct(self, expr) -> str:
         return r" \odot ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in expr.args)

@@ -10,6 +10,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from symlstm.functions import scalar_function
+from symlstm.printing.order import positive_first
 
 _TEXT_NAMES = {"Sigmoid": "σ", "Tanh": "tanh"}
 
@@ -24,6 +25,17 @@ class TextPrinter(StrPrinter):
             return "[" + "; ".join(self._print(expr.blocks[i, 0]) for i in range(rows)) + "]"
         lines = [" | ".join(self._print(expr.blocks[i, j]) for j in range(cols)) for i in range(rows)]
         return "[" + "; ".join(lines) + "]"
+
+    def _print_MatAdd(self, expr) -> str:
+        out = ""
+        for number, term in enumerate(positive_first(self._as_ordered_terms(expr))):
+            if number and term.could_extract_minus_sign():
+                out += " - "
+                term = -term
+            elif number:
+                out += " + "
+            out += self.parenthesize(term, sp.printing.precedence.PRECEDENCE["Add"], strict=True)
+        return out
 
     def _print_MatMul(self, expr) -> str:
         c, factors = expr.as_coeff_mmul()
