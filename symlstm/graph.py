@@ -187,8 +187,8 @@ class _Builder:
             self.producer[assignment.lhs] = root
             self.value_name.setdefault(root, assignment.lhs.name)
         finals = [s.current.symbol for s in spec.states]
-        finals += [a.lhs for a in spec.assignments if self.producer[a.lhs] not in {t for t, _, _ in self.edges}
-                   and a.lhs not in finals]
+        read = set().union(*(a.rhs.atoms(MatrixSymbol) for a in spec.assignments))
+        finals += [a.lhs for a in spec.assignments if a.lhs not in read and a.lhs not in finals]  # never read
         outputs = []
         for symbol in finals:
             state = next((i for i, s in enumerate(spec.states) if s.current.symbol == symbol), None)
