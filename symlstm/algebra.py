@@ -176,3 +176,30 @@ def random_values(symbols: set[MatrixSymbol], seed: int = 0, low: int = -3, high
         rows, cols = (int(d) for d in symbol.shape)
         values[symbol] = sp.ImmutableMatrix(rows, cols, [rng.randint(low, high) for _ in range(rows * cols)])
     return values
+
+
+def simplify(expr: sp.Basic) -> sp.Basic:
+    """Bottom-up removal of zeros and identities that SymPy leaves inside matrix expressions.
+
+    ``0 ⊙ c`` → 0, ``A + 0`` → ``A``, ``I·A`` → ``A``, ``0·A`` → 0, also inside element-wise functions
+    (which SymPy does not look into). Returns an expression equal to ``expr`` with the same shape.
+    """
+    if not isinstance(expr, MatrixExpr) or isinstance(expr, MatrixSymbol) or not expr.args:
+        return expr
+    if isinstance(expr, BlockMatrix):
+        blocks = expr.blocks
+        return BlockMatrix([[simplify(blocks[i, j]) for j in range(blocks.cols)] for i in range(blocks.rows)])
+    args = [simplify(arg) for arg in expr.args]
+    if isinstance(expr, HadamardProduct):
+        if any(isinstance(a, sp.ZeroMatrix) for a in args):
+            return sp.ZeroMatrix(*expr.shape)
+        return HadamardProduct(*args)
+    if isinstance(expr, MatAdd):
+        kept = [a for a in args if not isinstance(a, sp.ZeroMatrix)]
+        return MatAdd(*kept) if len(kept) > 1 else (kept[0] if kept else sp.ZeroMatrix(*expr.shape))
+    if isinstance(expr, MatMul):
+        if any(isinstance(a, sp.ZeroMatrix) for a in args):
+            return sp.ZeroMatrix(*expr.shape)
+        kept = [a for a in args if not isinstance(a, sp.Identity)]
+        return MatMul(*kept).doit(deep=False) if len(kept) > 1 else kept[0]
+    return expr.func(*args)

@@ -85,9 +85,14 @@ class Tanh(sp.Function):
 NONLINEARITIES: dict[str, FunctionClass] = {"sigmoid": Sigmoid, "tanh": Tanh}
 
 
+#: One bound variable for every element-wise Lambda, so that ``σ(A)`` built twice is the same expression
+#: (SymPy would otherwise wrap each call in a Lambda over a fresh Dummy, and ``σ(A) − σ(A)`` would not cancel).
+_ENTRY = sp.Dummy("d")
+
+
 def elementwise(function: FunctionClass, matrix: sp.MatrixExpr) -> ElementwiseApplyFunction:
     """``function`` applied to every entry of ``matrix`` (same shape as ``matrix``)."""
-    return ElementwiseApplyFunction(function, matrix)
+    return ElementwiseApplyFunction(sp.Lambda(_ENTRY, function(_ENTRY)), matrix)
 
 
 def scalar_function(node: ElementwiseApplyFunction) -> FunctionClass | sp.Lambda:

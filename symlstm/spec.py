@@ -17,7 +17,7 @@ Cells are written with :class:`CellBuilder`; see :mod:`symlstm.cells` for the LS
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
 import sympy as sp
@@ -148,12 +148,21 @@ class CellSpec:
         """The cell's equations as SymPy ``Eq`` objects, in evaluation order."""
         return [assignment.equation for assignment in self.assignments]
 
-    def expand(self, expr: MatrixExpr, keep: Iterable[MatrixSymbol] = ()) -> MatrixExpr:
-        """``expr`` with every intermediate replaced by its definition (except those in ``keep``)."""
+    def expand(self, expr: MatrixExpr, keep: Iterable[MatrixSymbol] = (),
+               definitions: Mapping[MatrixSymbol, MatrixExpr] | None = None) -> MatrixExpr:
+        """``expr`` with every intermediate replaced by its definition (except those in ``keep``).
+
+        ``definitions`` overrides some definitions, e.g. ``{i_t: 1 − f_t}`` to couple the input gate.
+        """
         keep = set(keep)
-        for assignment in reversed(self.assignments):
-            if assignment.lhs not in keep:
-                expr = expr.xreplace({assignment.lhs: assignment.rhs})
+        definitions = definitions or {}
+        for _ in range(len(self.assignments) if definitions else 1):  # an override may mention later names
+            before = expr
+            for assignment in reversed(self.assignments):
+                if assignment.lhs not in keep:
+                    expr = expr.xreplace({assignment.lhs: definitions.get(assignment.lhs, assignment.rhs)})
+            if expr == before:
+                break
         return expr
 
     def at(self, **sizes: int) -> CellSpec:

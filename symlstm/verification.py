@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from symlstm import claims
+from symlstm.claims import variants
 from symlstm.claims.base import Claim
 from symlstm.spec import CellSpec
 
@@ -25,6 +26,21 @@ def forward_claims(cell: CellSpec) -> list[Claim]:
     return found
 
 
+def variant_claims(cell: CellSpec) -> list[Claim]:
+    """How the cell relates to the plain one: zero peepholes, coupled gates, identity projection, GRU forms."""
+    options = dict(cell.options)
+    found: list[Claim] = []
+    if options.get("peephole"):
+        found.append(variants.peephole_zero())
+    if options.get("cifg"):
+        found.append(variants.cifg_is_coupled_lstm())
+    if options.get("proj_size"):
+        found.append(variants.projection_identity())
+    if "reset_after" in options:
+        found.append(variants.gru_pytorch_is_cho())
+    return found
+
+
 def claims_for(cell: CellSpec) -> list[Claim]:
     """All claims about ``cell``."""
-    return forward_claims(cell)
+    return forward_claims(cell) + variant_claims(cell)
