@@ -46,7 +46,10 @@ def document_lines(tex: str) -> list[Line]:
             lines.append(Line("heading", found.group("heading").strip()))
             continue
         math = next(found.group(g) for g in ("env", "bracket", "dollars") if found.group(g) is not None)
-        lines.extend(Line("math", line) for line in mathtext_lines(math))
+        try:
+            lines.extend(Line("math", line) for line in mathtext_lines(math))
+        except ValueError:  # LaTeX this module cannot rewrite: shown as its source
+            lines.append(Line("math", " ".join(math.split())))
     return lines
 
 

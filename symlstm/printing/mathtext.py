@@ -47,6 +47,9 @@ REWRITES: tuple[tuple[str, str], ...] = (
     (r"\\implies\b", r"\\Rightarrow"),
 )
 
+#: Box commands whose last argument is kept (``\\resizebox{w}{h}{$x$}`` → ``x``), by their number of arguments.
+UNWRAP = {"resizebox": 3, "scalebox": 2, "mbox": 1, "fbox": 1, "makebox": 1}
+
 _PHANTOM_DIGIT = "0"
 #: An invisible bar on each row of a stack: with it every ``\genfrac`` falls back to the same minimum
 #: clearance, so the rows are evenly spaced however they are nested (without it, rows of single digits
@@ -77,7 +80,7 @@ def stack(rows: list[list[str]], left: str = r"\left[", right: str = r"\right]")
     r"""A matrix given as rows of mathtext cells, as one mathtext expression.
 
     >>> stack([["1", "2"]])
-    '\\left[1\\quad 2\\right]'
+    '\\left[{1}\\quad {2}\\right]'
     """
     if not rows or not all(rows):
         raise ValueError(f"a matrix needs at least one row and one column, got rows {rows!r}")
@@ -173,17 +176,48 @@ def _matrices(text: str) -> str:
         text = text[:found.start()] + " " + stack(rows, left, right) + " " + text[end + len(rf"\end{{{name}}}"):]
 
 
+def _group_end(text: str, start: int) -> int:
+    """Index just past the brace group opening at ``text[start] == "{"`` (``\\{``, ``\\}`` are not braces)."""
+    depth, i = 0, start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+    raise ValueError(f"unbalanced braces in {text!r}")
+
+
+def _unwrap(text: str) -> str:
+    """``text`` with each box command of :data:`UNWRAP` replaced by its last argument, ``$`` removed."""
+    pattern = re.compile(r"\\(" + "|".join(UNWRAP) + r")\b\s*")
+    while (found := pattern.search(text)) is not None:
+        position, groups = found.end(), []
+        for _ in range(UNWRAP[found.group(1)]):
+            while position < len(text) and text[position] == " ":
+                position += 1
+            if position >= len(text) or text[position] != "{":
+                raise ValueError(f"\\{found.group(1)} needs {UNWRAP[found.group(1)]} brace groups in {text!r}")
+            end = _group_end(text, position)
+            groups.append(text[position + 1:end - 1])
+            position = end
+        text = text[:found.start()] + " " + groups[-1].replace("$", " ") + " " + text[position:]
+    return text
+
+
 def mathtext_lines(latex_text: str) -> list[str]:
     r"""LaTeX display math (maybe an ``aligned`` block with ``\\`` breaks) as mathtext lines.
 
     Each line keeps its first ``&`` (the alignment point) so that a renderer can line the
-    equations up; matrices become :func:`stack` expressions, and the commands in
-    :data:`REWRITES` are replaced.
+    equations up; matrices become :func:`stack` expressions, box commands (:data:`UNWRAP`) give
+    way to their content, and the commands in :data:`REWRITES` are replaced.
 
     >>> mathtext_lines(r"\begin{aligned} a_t &= \begin{bmatrix} 1 & 2 \end{bmatrix} \\ b &= c \end{aligned}")
-    ['a_t &= \\left[1\\quad 2\\right]', 'b &= c']
+    ['a_t &= \\left[{1}\\quad {2}\\right]', 'b &= c']
     """
-    text = latex_text.strip()
+    text = _unwrap(latex_text.strip())
     for pattern, replacement in REWRITES:
         text = re.sub(pattern, replacement, text)
     text = _matrices(text)
