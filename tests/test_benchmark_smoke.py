@@ -73,7 +73,7 @@ def test_worker_reports_numbers(bench, impl: str) -> None:
 
 def test_script_prints_table_and_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    options = "--impl numpy --dtype float64 --repeat 1 --min-time 0 --rounds 1 --json"
+    options = "--impl numpy --impl generated --dtype float64 --repeat 1 --min-time 0 --rounds 1 --quiet-wait 0 --json"
     command = [sys.executable, str(BENCHMARKS / "bench_lstm.py"), "--config", ",".join(map(str, TINY))]
     command += [*options.split(), str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -81,5 +81,10 @@ def test_script_prints_table_and_json(tmp_path: Path) -> None:
     assert "| implementation | median ms | × numpy |" in done.stdout
     assert "| 3×2×4×5 | float64 | fwd+BPTT | numpy |" in done.stdout
     records = json.loads(out.read_text())["records"]
-    assert {r["impl"] for r in records} == {"gemm", "numpy"}
-    assert all(r["status"] == "ok" for r in records)
+    assert {r["impl"] for r in records} == {"gemm", "numpy", "generated"}
+    assert all(r["status"] == "ok" for r in records if r["impl"] != "generated")
+    generated = next(r for r in records if r["impl"] == "generated")
+    if generated["status"] == "ok":
+        assert "| 3×2×4×5 | float64 | fwd+BPTT | generated |" in done.stdout
+    else:
+        assert f"- generated: {generated['status']} — {generated['reason']}" in done.stdout
