@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from symlstm.algebra import add, hadamard
-from symlstm.cells import cell
+from symlstm.cells import cell, gru, known_cells
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.graph import cell_graph, to_dot, write_graph
 from symlstm.spec import CellBuilder
@@ -188,3 +188,27 @@ def test_write_graph_rejects_bad_names(tmp_path):
         write_graph(elman(), tmp_path, "a/b")
     with pytest.raises(ValueError, match="pdf"):
         write_graph(elman(), tmp_path, "rnn", formats=("pdf",))
+
+
+def built_in_cells():
+    variants = [dict(peephole=True), dict(cifg=True), dict(proj_size=2), dict(peephole=True, cifg=True, proj_size=2)]
+    return [cell(name) for name in known_cells()] + [cell("lstm", **v) for v in variants] + [gru(reset_after=False)]
+
+
+@pytest.mark.parametrize("spec", built_in_cells(), ids=lambda s: s.name)
+def test_every_built_in_cell_is_drawn_from_its_declarations(spec, tmp_path):
+    graph = cell_graph(spec)
+    declared = {v.symbol.name for v in spec.inputs + spec.params} | {s.previous.symbol.name for s in spec.states}
+    leaves = {n.name for n in graph.nodes if n.kind in ("input", "state", "param")}
+    assert leaves == declared
+    assert {n.name for n in graph.nodes if n.kind == "output"} == {s.current.symbol.name for s in spec.states}
+    for node in graph.nodes:  # every leaf is used, every operation has operands and feeds something
+        if node.kind != "output":
+            assert graph.users(node), node
+        if node.kind == "op":
+            assert graph.operands(node), node
+    for gate in spec.gates:  # each gate's weight reaches its pre-activation's operation through one product
+        W = only(graph.find(gate.weight.name, "param"))
+        assert [n.name for n in graph.users(W)] == ["·"] and W.cluster == gate.key
+    if HAVE_DOT:
+        assert write_graph(graph, tmp_path, spec.name).note == ""
