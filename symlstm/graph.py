@@ -229,29 +229,22 @@ def _quote(value: str) -> str:
 
 
 def _concat_label(node: Node, colours: dict[str, str]) -> str:
-    """A concatenation as an HTML table: one cell per block, stacked for ``[h; x]``, with ports."""
-    rows, port = [], 0
-    for row in node.blocks:
-        cells = []
-        for name in row:
-            colour = colours.get(name, "#ffffff")
-            cells.append(f'<TD PORT="b{port}" BGCOLOR="{colour}">{html_label(name)}</TD>')
-            port += 1
-        rows.append("<TR>" + "".join(cells) + "</TR>")
+    """A concatenation as an HTML table: one cell per block, stacked for ``[h; x]``, with ports ``b0``, ``b1``, …"""
+    width = len(node.blocks[0])
+    cell = '<TD PORT="b{}" BGCOLOR="{}">{}</TD>'
+    rows = ["<TR>" + "".join(cell.format(i * width + j, colours.get(name, "#ffffff"), html_label(name))
+                             for j, name in enumerate(row)) + "</TR>" for i, row in enumerate(node.blocks)]
     return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6">' + "".join(rows) + "</TABLE>>"
 
 
-def _family(node: Node) -> str:
-    if node.op == "BlockMatrix":
-        return "concat"
-    if node.op == "ElementwiseApplyFunction":
-        return "nonlinearity"
-    return "elementwise" if node.op in ("MatAdd", "HadamardProduct") else "linear"
+#: How an operation is drawn, by its SymPy class (anything else is drawn as a linear map).
+FAMILIES = {"BlockMatrix": "concat", "ElementwiseApplyFunction": "nonlinearity", "MatAdd": "elementwise",
+            "HadamardProduct": "elementwise"}
 
 
 def _node_line(node: Node, colours: dict[str, str]) -> str:
     if node.kind == "op":
-        family = _family(node)
+        family = FAMILIES.get(node.op, "linear")
         label = _concat_label(node, colours) if family == "concat" else f"<{escape(node.name)}>"
         return f"{node.id} [{STYLE[family]}, label={label}];"
     if node.kind in ("input", "state", "output", "symbol"):
