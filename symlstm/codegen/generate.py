@@ -1,0 +1,251 @@
+r"""The forward and backward passes of a :class:`~symlstm.codegen.program.Program`, printed as Python.
+
+Every value of the mathematics lives in an array the generated code allocates once:
+
+* a value kept for every step (``h_t``, ``a_t``, ``tanh(c_t)``, ``δa_t``) in ``<name>_all`` of shape
+  (T, B, k) — states get T + 1 rows, row 0 being the initial state, so ``h_{t-1}`` is ``h_all[t]``;
+* a value of one step only in a (B, k) array reused by every step;
+* rows of a stack (``a_{f,t}``, ``δa_{f,t}``) in a view of the stack's array, and a value that
+  overwrites another (``f_t = σ(a_{f,t})``, ``δh_{t-1}`` after ``δh_t``) in that value's array.
+
+Inside a loop the statements see step ``t`` through short local names (``a = a_all[t]``); before and
+after a loop they see all steps at once with time flattened into the batch (``a_seq``, (T·B, k)).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy import MatrixSymbol
+
+from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
+from symlstm.codegen.program import NOTES, Program, Statement
+from symlstm.printing.text import TextPrinter
+
+RESERVED = {"np", "p", "t", "T", "B", "params", "grads", "sizes", "DTYPE"}
+_PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), ("\\", ""))
+
+
+def plain(name: str) -> str:
+    r"""A LaTeX name as plain text for comments: ``\delta c_t^{\mathrm{in}}`` → ``δc_t^in``, ``\bar{h}`` → ``h̄``."""
+    name = re.sub(r"\\bar\{(\w)\}", "\\1\u0304", name)
+    for old, new in _PLAIN:
+        name = name.replace(old, new)
+    return name
+
+
+class CommentPrinter(TextPrinter):
+    """The text printer with plain names and ``u^∘2`` for a Hadamard power, for comments in the code."""
+
+    def _print_MatrixSymbol(self, expr: MatrixSymbol) -> str:
+        return plain(expr.name)
+
+    def _print_HadamardPower(self, expr) -> str:
+        return f"{self.parenthesize(expr.base, 1000)}^∘{self._print(expr.exp)}"
+
+
+def text(expr: sp.Basic) -> str:
+    """``expr`` as one line of plain text for a comment."""
+    return CommentPrinter().doprint(expr)
+
+
+@dataclass
+class Section:
+    """Lines of code for one part of a pass, with what they need allocated first."""
+
+    lines: list[str] = field(default_factory=list)
+    scratch: dict[str, sp.Expr] = field(default_factory=dict)
+    helpers: dict[str, str] = field(default_factory=dict)
+
+
+class Passes:
+    """Prints the passes of ``program``; ``arguments`` names the module's arrays (``xs``, ``h0``, ``dhs``)."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.cell = program.layout.cell
+        self.ident = dict(program.idents)
+        self.views = program.views
+        self.batched = self._batched()
+        clash = sorted({self.ident[s] for s in self.batched if s in self.ident} & RESERVED)
+        if clash:
+            raise CodegenError(f"cell {self.cell.name!r} uses the reserved name(s) {clash} for its values")
+        self.states = {st.previous.symbol: (st, "prev") for st in self.cell.states}
+        self.states.update({st.current.symbol: (st, "cur") for st in self.cell.states})
+        self.inputs = {v.symbol: f"{v.ident}s" for v in self.cell.inputs}
+        self.upstream = {r.upstream: f"d{r.state}s" for r in program.bptt.recurrence if r.upstream is not None}
+        self.buffers = {r.incoming: self.ident[r.incoming] for r in program.bptt.recurrence}
+        for out, into in program.overwrites.items():
+            if into in self.buffers:
+                self.buffers[out] = self.buffers[into]
+        forward = {self.base(s.lhs) for s in (*program.hoisted, *program.forward)}
+        #: The arrays kept for every step by the forward pass and by the backward pass, in order.
+        self.kept_forward = sorted((s for s in program.stored if s in forward), key=self.storage)
+        self.kept_backward = sorted((s for s in program.stored if s not in forward), key=self.storage)
+
+    def base(self, symbol: MatrixSymbol) -> MatrixSymbol:
+        """The stack ``symbol`` is rows of, or ``symbol`` itself."""
+        return self.views[symbol][0] if symbol in self.views else symbol
+
+    def _batched(self) -> set[MatrixSymbol]:
+        p = self.program
+        shared = {v.symbol for v in self.cell.params} | {s for st in p.layout.stacks for s in (*st.weights, st.bias)}
+        symbols = set()
+        for s in (*p.hoisted, *p.forward, *p.backward, *p.after):
+            symbols |= s.reads | {s.lhs}
+        symbols |= set(self.views) | {st.preactivation for st in p.layout.stacks}
+        symbols |= {st.adjoint for st in p.layout.stacks}
+        symbols |= {s for r in p.bptt.recurrence for s in (r.incoming, r.upstream, r.outgoing) if s is not None}
+        return {s for s in symbols if s not in shared and not self._is_block(s)}
+
+    def _is_block(self, symbol: MatrixSymbol) -> bool:
+        return symbol in self.views and self.views[symbol][0] in self.program.layout.stacks[0].weights \
+            if self.program.layout.stacks else False
+
+    # -- where each value lives ------------------------------------------------------
+    def rows(self, symbol: MatrixSymbol) -> str:
+        return self.size(symbol.shape[0])
+
+    @staticmethod
+    def size(expr: sp.Expr) -> str:
+        return str(expr).replace(" ", "")
+
+    def storage(self, symbol: MatrixSymbol) -> str:
+        """The (T, B, k) array of a value kept for every step."""
+        if symbol in self.states:
+            return f"{self.states[symbol][0].name}_all"
+        return f"{self.ident[symbol]}_all"
+
+    def step_code(self, symbol: MatrixSymbol, forward: bool) -> str | None:
+        """The code of ``symbol`` at step t (None for a (B, k) array allocated before the loop)."""
+        if symbol in self.states:
+            state, when = self.states[symbol]
+            return f"{state.name}_all[t]" if when == "prev" else f"{state.name}_all[t + 1]"
+        if symbol in self.inputs:
+            return f"{self.inputs[symbol]}[t]"
+        if symbol in self.upstream:
+            return f"{self.upstream[symbol]}[t]"
+        if symbol in self.program.stored:
+            return f"{self.storage(symbol)}[t]"
+        return None
+
+    def seq_code(self, symbol: MatrixSymbol) -> str:
+        """The code of ``symbol`` for all steps, time flattened into the batch: (T·B, k)."""
+        shape = f"T * B, {self.rows(symbol)}"
+        if symbol in self.states:
+            state, when = self.states[symbol]
+            rows = "[:-1]" if when == "prev" else "[1:]"
+            return f"{state.name}_all{rows}.reshape({shape})"
+        if symbol in self.inputs:
+            return f"{self.inputs[symbol]}.reshape({shape})"
+        if symbol in self.program.stored:
+            return f"{self.storage(symbol)}.reshape({shape})"
+        raise CodegenError(f"{symbol.name} is needed for all steps at once but is not kept for every step")
+
+    def slice(self, symbol: MatrixSymbol, base: str) -> str:
+        _, lo, hi = self.views[symbol]
+        start = "" if lo == 0 else self.size(lo)
+        stop = "" if hi == self.views[symbol][0].shape[0] else self.size(hi)
+        return f"{base}[{start}:{stop}]" if self._is_block(symbol) else f"{base}[:, {start}:{stop}]"
+
+    def shared_names(self) -> dict[MatrixSymbol, str]:
+        p = self.program
+        names = {v.symbol: v.ident for v in p.layout.kept}
+        for stack in p.layout.stacks:
+            names.update({w: w.name for w in stack.weights})
+            names[stack.bias] = self.ident[stack.bias]
+        for symbol, (base, _, _) in self.views.items():
+            if base in names:
+                names[symbol] = self.slice(symbol, names[base])
+        return names
+
+    # -- sections ----------------------------------------------------------------------
+    def _printer(self, names: dict) -> BatchedNumPyPrinter:
+        return BatchedNumPyPrinter({**self.shared_names(), **names}, self.batched)
+
+    def _comment(self, statement: Statement) -> str:
+        note = f"  [{NOTES[statement.rule]}]" if statement.rule else ""
+        over = self.program.overwrites.get(statement.lhs)
+        over = f", in place of {text(over)}" if over is not None else ""
+        return f"# {text(statement.lhs)} = {text(statement.rhs)}{over}{note}"
+
+    def loop(self, statements: tuple[Statement, ...], forward: bool) -> Section:
+        """The body of a time loop: bindings of step t's local names, then the statements."""
+        used = set()
+        for s in statements:
+            used |= s.reads | {s.lhs}
+        names, bindings, section = {}, [], Section()
+        bases = {self.views[s][0] for s in used if s in self.views and s in self.batched}
+        for symbol in sorted(used | bases, key=lambda s: s.name):
+            if symbol not in self.batched or symbol in self.views:
+                continue
+            if symbol in self.buffers:
+                names[symbol] = self.buffers[symbol]
+                continue
+            code = self.step_code(symbol, forward)
+            names[symbol] = self.ident[symbol]
+            if code is not None:
+                bindings.append(f"{self.ident[symbol]} = {code}")
+            elif symbol in used:
+                section.scratch[self.ident[symbol]] = symbol.shape[0]
+        same_rows: dict[str, list[str]] = {}  # views of the same rows are one array: `i = a_i = a[:, :n]`
+        for symbol in sorted(used & set(self.views), key=lambda s: s.name):
+            if symbol in self.batched:
+                names[symbol] = self.ident[symbol]
+                same_rows.setdefault(self.slice(symbol, names[self.views[symbol][0]]), []).append(names[symbol])
+        bindings += [f"{' = '.join(sorted(group))} = {code}" for code, group in same_rows.items()]
+        printer = self._printer(names)
+        body = []
+        for s in statements:
+            body.append(self._comment(s))
+            body += printer.assign(names[s.lhs], s.rhs)
+        section.lines = bindings + body
+        section.scratch.update(printer.scratch)
+        section.helpers.update(printer.helpers)
+        return section
+
+    def sequence(self, statements: tuple[Statement, ...], targets: dict[MatrixSymbol, str]) -> Section:
+        """Statements over all steps at once (time flattened into the batch) before or after a loop."""
+        used = set()
+        for s in statements:
+            used |= s.reads | {s.lhs}
+        names, section = {}, Section()
+        for symbol in sorted(used, key=lambda s: s.name):
+            if symbol in self.batched and symbol not in self.views:
+                names[symbol] = f"{self.ident[symbol]}_seq"
+                code = targets.get(symbol) or self.seq_code(symbol)
+                section.lines.append(f"{names[symbol]} = {code}")
+        for symbol in sorted(used & set(self.views), key=lambda s: s.name):
+            if symbol in self.batched:
+                names[symbol] = self.slice(symbol, names[self.views[symbol][0]])
+        printer = self._printer(names)
+        for s in statements:
+            section.lines.append(self._comment(s))
+            section.lines += printer.assign(names[s.lhs], s.rhs)
+        section.helpers.update(printer.helpers)
+        return section
+
+    def gradients(self) -> Section:
+        """``grads[name] = Σ_t …`` for every module parameter, each one GEMM or sum over all T·B rows."""
+        section, done = Section(), {}
+        used = set().union(*(e.atoms(MatrixSymbol) for _, e in self.program.gradients))
+        names = {}
+        for symbol in sorted(used, key=lambda s: s.name):
+            if symbol in self.batched and symbol not in self.views:
+                names[symbol] = f"{self.ident[symbol]}_seq"
+                section.lines.append(f"{names[symbol]} = {self.seq_code(symbol)}")
+        for symbol in sorted(used & set(self.views), key=lambda s: s.name):
+            if symbol in self.batched:
+                names[symbol] = self.slice(symbol, names[self.views[symbol][0]])
+        printer = self._printer(names)
+        for name, expr in self.program.gradients:
+            section.lines.append(f"# ∂L/∂{name} = Σ_t {text(expr)}  [{NOTES['sum']}]")
+            if expr in done:
+                section.lines.append(f'grads["{name}"] = grads["{done[expr]}"].copy()')
+                continue
+            section.lines.append(f'grads["{name}"] = {printer.value(expr, shared=True)}')
+            done[expr] = name
+        section.helpers.update(printer.helpers)
+        return section

@@ -1,0 +1,370 @@
+r"""Matrix expressions of the mathematics printed as batched, row-major NumPy.
+
+The mathematics works with column vectors: ``a = W·v + b`` with ``v`` n×1.  The generated
+code works on a batch of B such vectors at once, stored row-major, so that every GEMM
+is one BLAS call:
+
+=======================================  ============================  ===================
+mathematics                              NumPy                         kind of the result
+=======================================  ============================  ===================
+``v`` (k×1, one per example)             ``v`` of shape (B, k)         batched column
+``vᵀ`` (1×k, one per example)            the same array (B, k)         batched row
+``W`` (r×c, a parameter)                 ``W`` of shape (r, c)         shared
+``b`` (k×1, a parameter)                 ``b`` of shape (k,)           shared (broadcasts)
+``W·v``                                  ``v @ W.T``                   batched column
+``vᵀ·W``                                 ``v @ W``                     batched row
+``u·vᵀ`` (u, v batched)                  ``u.T @ v``                   shared: Σ over the batch
+``u ⊙ v``, ``u + v``, ``1 - u``          ``u * v``, ``u + v``, ``1 - u``  broadcast
+``φ(u)`` element-wise                    ``np.tanh(u)``, ``_sigmoid(u)``
+=======================================  ============================  ===================
+
+A parameter's gradient is the sum over the batch of the per-example gradients, which is
+what ``u.T @ v`` computes; the code generator also flattens time into the batch
+(``(T, B, k)`` → ``(T·B, k)``), so that ``Σ_t δa_t·v_tᵀ`` is the single GEMM ``δAᵀ·V``.
+
+:class:`BatchedNumPyPrinter` prints expressions (``doprint``) and, with :meth:`~BatchedNumPyPrinter.assign`,
+statements that write an expression into an existing array with ``out=`` and in-place operators, so
+that a loop body allocates nothing.  SymPy's own NumPy printer prints ``⊙`` wrongly (sympy#17138)
+and knows nothing of batches; every node it meets here has its own ``_print_*`` method, and a
+node without one is named in a :class:`CodegenError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+
+import sympy as sp
+from sympy import (
+    BlockMatrix,
+    HadamardPower,
+    HadamardProduct,
+    Identity,
+    MatAdd,
+    MatMul,
+    MatrixExpr,
+    MatrixSymbol,
+    OneMatrix,
+    Transpose,
+    ZeroMatrix,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.printing.numpy import NumPyPrinter
+
+from symlstm.errors import CellError
+from symlstm.functions import Sigmoid, Tanh, scalar_function
+from symlstm.printing.text import text
+
+COL, ROW, SHARED = "batched column", "batched row", "shared"
+
+SIGMOID_HELPER = '''\
+def _sigmoid(z, out=None):
+    """σ(z) = (1 + tanh(z/2))/2, the rewrite of σ through tanh: exact, and finite with no
+    overflow for every finite z (1/(1 + exp(-z)) overflows in exp for z < -89 in float32)."""
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+'''
+
+#: Element-wise functions the printer knows: function → (NumPy callable taking ``out=``, helper source or "").
+KNOWN_FUNCTIONS: dict[type, tuple[str, str]] = {
+    Sigmoid: ("_sigmoid", SIGMOID_HELPER),
+    Tanh: ("np.tanh", ""),
+}
+
+_ATOM = re.compile(r"^-?[A-Za-z_0-9][\w.]*(\[[^\[\]]*\])*$")
+
+
+class CodegenError(CellError):
+    """An expression or a cell the NumPy code generator cannot print; the message names the node."""
+
+
+def atom(code: str) -> str:
+    """``code`` in parentheses unless it is a name, a number, an attribute or a subscript."""
+    return code if _ATOM.match(code) else f"({code})"
+
+
+class BatchedNumPyPrinter(NumPyPrinter):
+    """Print matrix expressions as NumPy on batched row-major arrays (see the module docstring).
+
+    Parameters
+    ----------
+    names
+        The Python expression that holds each MatrixSymbol (``h_{t-1}`` → ``"h_prev"``,
+        ``a_{f,t}`` → ``"a[:, n:2*n]"``).  A symbol missing here is a :class:`CodegenError`.
+    batched
+        The symbols that hold one column vector per example (inputs, states, intermediates and
+        their adjoints); every other symbol is shared by the batch (parameters).
+    """
+
+    printmethod = "_symlstm_numpy"
+
+    def __init__(self, names: Mapping[MatrixSymbol, str], batched: Collection[MatrixSymbol],
+                 settings: dict | None = None):
+        super().__init__(settings or {})
+        self.names = dict(names)
+        self.batched = frozenset(batched)
+        #: Scratch arrays the statements of :meth:`assign` write to: name → rows (each is (B, rows)).
+        self.scratch: dict[str, sp.Expr] = {}
+        #: Helper definitions the printed code calls (``_sigmoid``), by name.
+        self.helpers: dict[str, str] = {}
+        self._busy: set[str] = set()
+
+    # -- kinds ----------------------------------------------------------------------
+    def kind(self, expr: MatrixExpr) -> str:
+        """``COL``, ``ROW`` (one vector per example) or ``SHARED`` (one array for the batch)."""
+        if isinstance(expr, MatrixSymbol):
+            return COL if expr in self.batched else SHARED
+        if isinstance(expr, Transpose):
+            return {COL: ROW, ROW: COL, SHARED: SHARED}[self.kind(expr.arg)]
+        if isinstance(expr, MatMul):
+            return self._product(expr)[1]
+        if isinstance(expr, (MatAdd, HadamardProduct, BlockMatrix)):
+            parts = expr.blocks if isinstance(expr, BlockMatrix) else expr.args
+            kinds = {self.kind(a) for a in parts if isinstance(a, MatrixExpr)} - {SHARED}
+            if len(kinds) > 1:
+                raise CodegenError(f"cannot combine a batched column and a batched row in {text(expr)}")
+            return kinds.pop() if kinds else SHARED
+        if isinstance(expr, ElementwiseApplyFunction):
+            return self.kind(expr.expr)
+        if isinstance(expr, HadamardPower):
+            return self.kind(expr.base)
+        if isinstance(expr, (OneMatrix, ZeroMatrix, Identity)):
+            return SHARED
+        raise CodegenError(f"the NumPy printer has no rule for {type(expr).__name__} node {text(expr)}")
+
+    # -- expressions ------------------------------------------------------------------
+    def _print_MatrixSymbol(self, expr: MatrixSymbol) -> str:
+        if expr not in self.names:
+            raise CodegenError(f"no NumPy name for the symbol {expr.name} ({text(expr)}) in this part of the code")
+        return self.names[expr]
+
+    def _transposed(self, expr: MatrixExpr) -> str:
+        """The array of ``exprᵀ`` for a shared ``expr`` (``W.T``; ``(Wᵀ)ᵀ`` is ``W``)."""
+        if isinstance(expr, Transpose):
+            return self._print(expr.arg)
+        return atom(self._print(expr)) + ".T"
+
+    def _product(self, expr: MatMul) -> tuple[str, str]:
+        """Code and kind of a product of matrices, folded left to right (table in the module docstring)."""
+        coeff, factors = expr.as_coeff_matrices()
+        code, kind = self._print(factors[0]), self.kind(factors[0])
+        left = factors[0]
+        for right in factors[1:]:
+            rkind = self.kind(right)
+            if (kind, rkind) == (SHARED, SHARED) or (kind, rkind) == (ROW, SHARED):
+                code = f"{atom(code)} @ {atom(self._print(right))}"
+            elif (kind, rkind) == (SHARED, COL):
+                shared = self._transposed(left) if left is not None else atom(code) + ".T"
+                code, kind = f"{atom(self._print(right))} @ {shared}", COL
+            elif (kind, rkind) == (COL, ROW):
+                code, kind = f"{atom(code)}.T @ {atom(self._print(right))}", SHARED
+            else:
+                raise CodegenError(f"cannot print the product {text(expr)}: a {kind} times a {rkind}")
+            left = None
+        if coeff != 1:
+            code = f"-{atom(code)}" if coeff == -1 else f"{self._print(coeff)} * {atom(code)}"
+        return code, kind
+
+    def _print_MatMul(self, expr: MatMul) -> str:
+        return self._product(expr)[0]
+
+    def _print_Transpose(self, expr: Transpose) -> str:
+        if self.kind(expr.arg) == SHARED:
+            return self._transposed(expr)
+        return self._print(expr.arg)  # a batched vector and its transpose are the same (B, k) array
+
+    def _print_MatAdd(self, expr: MatAdd) -> str:
+        code = ""
+        for term in sorted(expr.args, key=lambda a: a.could_extract_minus_sign()):
+            if code and term.could_extract_minus_sign():
+                code += f" - {atom(self._print(-term))}"
+            else:
+                code += (" + " if code else "") + self._print(term)
+        return code
+
+    def _print_HadamardProduct(self, expr: HadamardProduct) -> str:
+        return " * ".join(atom(self._print(a)) for a in expr.args)
+
+    def _print_HadamardPower(self, expr: HadamardPower) -> str:
+        base = atom(self._print(expr.base))
+        return f"{base} * {base}" if expr.exp == 2 else f"{base} ** {self._print(expr.exp)}"
+
+    def function(self, expr: ElementwiseApplyFunction) -> str:
+        """The NumPy callable for the element-wise function of ``expr`` (registers its helper)."""
+        function = scalar_function(expr)
+        if function not in KNOWN_FUNCTIONS:
+            known = ", ".join(f.__name__ for f in KNOWN_FUNCTIONS)
+            raise CodegenError(f"the NumPy printer knows no element-wise function {function} in {text(expr)}; "
+                               f"it knows {known}")
+        name, helper = KNOWN_FUNCTIONS[function]
+        if helper:
+            self.helpers[name] = helper
+        return name
+
+    def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
+        return f"{self.function(expr)}({self._print(expr.expr)})"
+
+    def _print_OneMatrix(self, expr: OneMatrix) -> str:
+        return "1"
+
+    def _print_ZeroMatrix(self, expr: ZeroMatrix) -> str:
+        return "0"
+
+    def _print_BlockMatrix(self, expr: BlockMatrix) -> str:
+        if expr.blocks.cols != 1 or self.kind(expr) != COL:
+            raise CodegenError(f"the NumPy printer only stacks batched column vectors, not {text(expr)}")
+        parts = ", ".join(self._print(b) for b in expr.blocks)
+        return f"np.concatenate(({parts}), axis=1)"
+
+    def emptyPrinter(self, expr) -> str:
+        raise CodegenError(f"the NumPy printer has no rule for {type(expr).__name__} node {text(expr)}")
+
+    def value(self, expr: MatrixExpr, shared: bool = False) -> str:
+        """``expr`` as a NumPy expression; ``shared=True`` sums a batched column over the batch."""
+        code = self._print(expr)
+        if shared and self.kind(expr) == COL:
+            return f"np.sum({code}, axis=0)"
+        return code
+
+    # -- statements -------------------------------------------------------------------
+    def _simple(self, expr: MatrixExpr) -> str | None:
+        """The code of ``expr`` if it needs no computation (a name, a shared transpose, a constant)."""
+        if isinstance(expr, MatrixSymbol):
+            return self._print(expr)
+        if isinstance(expr, Transpose) and isinstance(expr.arg, MatrixSymbol):
+            return self._print(expr)
+        if isinstance(expr, OneMatrix):
+            return "1"
+        if isinstance(expr, MatMul) and len(expr.args) == 2 and isinstance(expr.args[1], OneMatrix):
+            return self._print(expr.args[0])
+        return None
+
+    def _into_scratch(self, expr: MatrixExpr, lines: list[str]) -> str:
+        """Append the statements computing ``expr`` into a scratch array to ``lines``; return its name.
+
+        A scratch array is busy until the end of the statement that asked for it, then free again.
+        """
+        if self.kind(expr) != COL:
+            raise CodegenError(f"no scratch array for the {self.kind(expr)} value {text(expr)}")
+        rows = expr.shape[0]
+        free = [name for name, r in self.scratch.items() if r == rows and name not in self._busy]
+        name = free[0] if free else f"_s{len(self.scratch)}"
+        self.scratch[name] = rows
+        self._busy.add(name)
+        lines += self._assign(name, expr)
+        return name
+
+    def assign(self, target: str, expr: MatrixExpr) -> list[str]:
+        """Statements writing ``expr`` into the existing array ``target`` (B, k): ``out=`` and in-place only.
+
+        Sub-expressions that are not names go to scratch arrays (listed in :attr:`scratch`), so
+        the statements allocate nothing.  A sum that contains ``target`` itself adds to it in
+        place (``a = a + W·h`` becomes ``a += …``).  ``target`` must not share memory with
+        anything ``expr`` reads, except as such an in-place term or factor.
+        """
+        self._busy = {target}
+        try:
+            return self._assign(target, expr)
+        finally:
+            self._busy = set()
+
+    def _assign(self, target: str, expr: MatrixExpr) -> list[str]:
+        simple = self._simple(expr)
+        if simple is not None:
+            return [f"np.copyto({target}, {simple})"]
+        if isinstance(expr, ElementwiseApplyFunction):
+            call, lines = self.function(expr), []
+            arg = self._operand(expr.expr, lines)
+            return lines + [f"{call}({arg}, out={target})"]
+        if isinstance(expr, HadamardPower):
+            lines = []
+            base = self._operand(expr.base, lines)
+            if expr.exp == 2:
+                return lines + [f"np.multiply({base}, {base}, out={target})"]
+            return lines + [f"np.power({base}, {self._print(expr.exp)}, out={target})"]
+        if isinstance(expr, HadamardProduct):
+            return self._assign_product_chain(target, expr)
+        if isinstance(expr, MatAdd):
+            return self._assign_sum(target, expr)
+        if isinstance(expr, MatMul):
+            return self._assign_product(target, expr)
+        raise CodegenError(f"the NumPy printer cannot assign {type(expr).__name__} node {text(expr)}")
+
+    def _operand(self, expr: MatrixExpr, lines: list[str]) -> str:
+        """The code of ``expr`` as an operand; if it needs computing, the statements go to ``lines``."""
+        simple = self._simple(expr)
+        return simple if simple is not None else self._into_scratch(expr, lines)
+
+    def _assign_product_chain(self, target: str, expr: HadamardProduct) -> list[str]:
+        """``target = f_1 ⊙ f_2 ⊙ …``: one ``np.multiply`` of two names, then ``*=`` for the rest."""
+        args = list(expr.args)
+        names = [self._simple(a) for a in args]
+        lines: list[str] = []
+        if target in names:  # target = target ⊙ …: in place
+            args = [a for a, s in zip(args, names) if s != target]
+        elif sum(s is not None for s in names) >= 2:
+            first, second = [a for a, s in zip(args, names) if s is not None][:2]
+            lines.append(f"np.multiply({self._simple(first)}, {self._simple(second)}, out={target})")
+            args.remove(first)
+            args.remove(second)
+        else:
+            first = next(a for a, s in zip(args, names) if s is None)
+            lines += self._assign(target, first)
+            args.remove(first)
+        for arg in args:
+            code = self._operand(arg, lines)
+            lines.append(f"{target} *= {code}")
+        return lines
+
+    def _assign_sum(self, target: str, expr: MatAdd) -> list[str]:
+        """``target = t_1 + t_2 − t_3 …``: the first term (a compound one if any) into ``target``,
+        then ``+=`` / ``-=`` for the rest; ``c − u`` with a constant ``c`` as ``np.subtract(c, u)``."""
+        positive = [a for a in expr.args if not a.could_extract_minus_sign()]
+        negative = [-a for a in expr.args if a.could_extract_minus_sign()]
+        lines: list[str] = []
+        names = [self._simple(a) for a in positive]
+        if target in names:  # target = target + …: in place
+            positive = [a for a, s in zip(positive, names) if s != target]
+        elif negative and len(positive) == 1 and names[0] is not None:
+            first = negative.pop(0)
+            code = self._simple(first)
+            if code is None:  # c − u: u into target first (target is read by nothing else)
+                lines += self._assign(target, first)
+                code = target
+            lines.append(f"np.subtract({names[0]}, {code}, out={target})")
+            positive = []
+        elif positive:
+            first = next((a for a, s in zip(positive, names) if s is None), positive[0])
+            positive.remove(first)
+            lines += self._assign(target, first)
+        else:
+            lines += self._assign(target, negative.pop(0))
+            lines.append(f"np.negative({target}, out={target})")
+        for terms, op in ((positive, "+="), (negative, "-=")):
+            for term in terms:
+                code = self._operand(term, lines)
+                lines.append(f"{target} {op} {code}")
+        return lines
+
+    def _assign_product(self, target: str, expr: MatMul) -> list[str]:
+        coeff, factors = expr.as_coeff_matrices()
+        if len(factors) == 1:
+            lines = self._assign(target, factors[0])
+        elif len(factors) == 2 and all(self._simple(f) is not None for f in factors):
+            left, right = factors
+            kinds = (self.kind(left), self.kind(right))
+            if kinds == (SHARED, COL):  # W·v → v @ W.T
+                operands = (self._print(right), self._transposed(left))
+            elif kinds == (COL, ROW):  # u·vᵀ → u.T @ v
+                operands = (atom(self._print(left)) + ".T", self._print(right))
+            else:
+                operands = (self._print(left), self._print(right))
+            lines = [f"np.matmul({operands[0]}, {operands[1]}, out={target})"]
+        else:
+            lines = [f"np.copyto({target}, {self._print(MatMul(*factors))})"]
+        if coeff != 1:
+            lines.append(f"{target} *= {self._print(coeff)}")
+        return lines
