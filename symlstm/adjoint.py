@@ -72,8 +72,13 @@ class MissingRuleError(CellError, NotImplementedError):
 
 # -- small constructors ------------------------------------------------------------
 def transpose(x: MatrixExpr) -> MatrixExpr:
-    """``xᵀ``, with ``(Aᵀ)ᵀ = A`` (block matrices stay whole: ``[h; x]ᵀ``)."""
-    return x.arg if isinstance(x, Transpose) else Transpose(x)
+    """``xᵀ``, with ``(Aᵀ)ᵀ = A`` and ``(c·AB)ᵀ = c·BᵀAᵀ`` (block matrices stay whole: ``[h; x]ᵀ``)."""
+    if isinstance(x, Transpose):
+        return x.arg
+    if isinstance(x, MatMul):
+        coeff, factors = x.as_coeff_matrices()
+        return scale(coeff, MatMul(*(transpose(f) for f in reversed(factors))))
+    return Transpose(x)
 
 
 def scale(c: sp.Expr, x: MatrixExpr) -> MatrixExpr:

@@ -126,6 +126,10 @@ class _Derivation:
         return self._result
 
 
+def _sizes_key(sizes: dict[str, int]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sizes.items())
+
+
 def _sizes_text(sizes: dict[str, int]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in sizes.items())
 
@@ -143,11 +147,11 @@ def _mismatch(name: str, k: int, shape, got, want, how: str) -> str:
 class StepVJPClaim(Claim):
     """One backward step = ``Jacobianᵀ·v`` of one forward step, entry by entry, at concrete sizes."""
 
-    def __init__(self, cell: CellSpec, n: int, m: int, derivation: _Derivation | None = None):
-        self.sizes = {"n": n, "m": m}
+    def __init__(self, cell: CellSpec, sizes: dict[str, int], derivation: _Derivation | None = None):
+        self.sizes = dict(sizes)
         self.cell = cell
         self.derivation = derivation or _Derivation(cell)
-        self.name = f"bptt-step-vjp[n={n},m={m}]"
+        self.name = f"bptt-step-vjp[{_sizes_key(self.sizes)}]"
         self.title = (f"one backward step of {cell.name} is the vector–Jacobian product of one forward step "
                       f"(entries written out at {_sizes_text(self.sizes)})")
 
@@ -202,16 +206,16 @@ class UnrolledClaim(Claim):
     (``mpmath.diff``); the two sides must agree to ``digits − 15`` digits.
     """
 
-    def __init__(self, cell: CellSpec, T: int, n: int, m: int, *, method: str = "diff", digits: int = 40,
+    def __init__(self, cell: CellSpec, T: int, sizes: dict[str, int], *, method: str = "diff", digits: int = 40,
                  points: int = 2, derivation: _Derivation | None = None):
         if method not in ("diff", "numeric"):
             raise CellError(f"method must be 'diff' or 'numeric', got {method!r}")
         if not isinstance(T, int) or T < 1:
             raise CellError(f"T must be a positive integer, got {T!r}")
-        self.cell, self.T, self.sizes, self.method = cell, T, {"n": n, "m": m}, method
+        self.cell, self.T, self.sizes, self.method = cell, T, dict(sizes), method
         self.digits, self.points = digits, points
         self.derivation = derivation or _Derivation(cell)
-        self.name = f"bptt-unrolled-{method}[T={T},n={n},m={m}]"
+        self.name = f"bptt-unrolled-{method}[T={T},{_sizes_key(self.sizes)}]"
         how = "SymPy's diff of" if method == "diff" else f"a {digits}-digit mpmath numerical derivative of"
         self.title = (f"the BPTT recurrence over T = {T} steps equals {how} the unrolled loss "
                       f"({_sizes_text(self.sizes)})")
@@ -374,22 +378,28 @@ def split_gradient_claims(d: BPTT, steps: int = 2) -> list[EquivalenceClaim]:
         claims.append(EquivalenceClaim(
             f"split-gradient[{weight.name}]",
             f"the gradients of the blocks [{blocks}] of {weight.name} are the column blocks of its gradient "
-            f"(sum over {steps} steps)", build, _sizes_in(gradient.per_step)))
+            f"(sum over {steps} steps)", build, _sizes_in(gradient.per_step), trial_values=(1, 2)))
     return claims
 
 
 def gradient_claims(cell: CellSpec, *, rules: dict[type, Rule] | None = None, quick: bool = False) -> list[Claim]:
     """The BPTT claims for ``cell``: per-step VJP, across time (SymPy diff, mpmath), split gradients.
 
-    ``quick`` keeps only the smallest sizes (for tests); ``rules`` replaces the rule table.
+    Sizes ``n`` and ``m`` are set where the cell has them (other sizes take their defaults); ``quick``
+    keeps only the smallest (for tests); ``rules`` replaces the rule table.
     """
     derivation = _Derivation(cell, rules)
+    names = {s.name for s in cell.size_symbols}
+
+    def at(n: int, m: int) -> dict[str, int]:
+        return {k: v for k, v in (("n", n), ("m", m)) if k in names}
+
     step_sizes = [(1, 1), (2, 3)] if quick else [(1, 1), (2, 3), (3, 2), (4, 4)]
     diff_sizes = [(1, 1)] if quick else [(1, 1), (2, 1), (1, 2)]
     numeric = [(3, 1, 2)] if quick else [(3, 2, 3), (6, 2, 2)]
-    claims: list[Claim] = [StepVJPClaim(cell, n, m, derivation) for n, m in step_sizes]
-    claims += [UnrolledClaim(cell, 2, n, m, method="diff", derivation=derivation) for n, m in diff_sizes]
-    claims += [UnrolledClaim(cell, T, n, m, method="numeric", derivation=derivation) for T, n, m in numeric]
+    claims: list[Claim] = [StepVJPClaim(cell, at(n, m), derivation) for n, m in step_sizes]
+    claims += [UnrolledClaim(cell, 2, at(n, m), method="diff", derivation=derivation) for n, m in diff_sizes]
+    claims += [UnrolledClaim(cell, T, at(n, m), method="numeric", derivation=derivation) for T, n, m in numeric]
     d = derivation.get()
     if not isinstance(d, str):
         claims += split_gradient_claims(d)
