@@ -270,7 +270,8 @@ def _sections(d: BPTT) -> list[tuple[str, object]]:
         ("h2", "Weight gradients"),
         ("p", "Every step adds its contribution to every parameter; the gradients of the column blocks are the "
               "column blocks of the concatenated gradient (claim split-gradient)."),
-        ("m", [line for g in d.weight_gradients.values() for line in [g.latex()] + [b.latex() for b in g.blocks]]),
+        *[("m", [g.latex()] + [b.latex() for b in g.blocks]) for g in d.weight_gradients.values() if g.blocks],
+        ("m", [g.latex() for g in d.weight_gradients.values() if not g.blocks]),
         ("h2", "Why the per-step recurrence gives the full gradient"),
         ("p", rf"Write $s_t = ({state})$ and let $G_{{t+1}}(s_t)$ be the loss of steps $t+1, \ldots, T$ and of "
               "the final term, as a function of the state leaving step $t$ (parameters and inputs fixed). "
@@ -292,6 +293,8 @@ def _sections(d: BPTT) -> list[tuple[str, object]]:
 def _render(d: BPTT, markdown: bool) -> str:
     out = []
     for kind, content in _sections(d):
+        if kind == "m" and not content:
+            continue
         if kind == "h":
             out.append(f"## {content}" if markdown else rf"\section{{{content}}}")
         elif kind == "h2":

@@ -110,7 +110,7 @@ def test_section_in_latex_and_markdown(lstm):
         assert r"\sum_{t=1}^{T}" in text and "Induction hypothesis" in text
         for name in (r"\delta o_t", r"\delta a_{o,t}"):
             assert EXPECTED[name].replace(" = ", " &= ", 1) in text
-    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == 3
+    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == 7  # step, recurrence, 4 weights, biases
 
 
 def test_identifiers_are_python_names_and_distinct(lstm):

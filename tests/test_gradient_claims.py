@@ -118,7 +118,7 @@ def test_claims_print():
     step = StepVJPClaim(cell, {"n": 1, "m": 1})
     unrolled = UnrolledClaim(cell, 2, {"n": 1, "m": 1}, method="numeric")
     assert r"\frac{\partial (h_t, c_t)}{\partial u}" in step.statement()
-    assert r"{\bar{h}_t}^{\top} h_t" in unrolled.statement() and r"\approx" in unrolled.statement()
+    assert r"\left\langle \bar{h}_t, h_t \right\rangle" in unrolled.statement() and r"\approx" in unrolled.statement()
     assert "**Verdict: proved.**" in step.markdown()
     assert r"\textbf{Verdict: proved.}" in unrolled.latex()
 

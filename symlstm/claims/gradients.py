@@ -10,7 +10,7 @@ r"""Claims that the derived backpropagation through time is the gradient.
 * :func:`split_gradient_claims` — the gradients of the weight blocks are the column blocks of the
   concatenated gradient.
 
-Across time the loss is ``L = Σ_t ū_tᵀ h_t + Σ_s r_sᵀ s_T`` with free ``ū``, ``r``: any loss enters
+Across time the loss is ``L = Σ_t ⟨ū_t, h_t⟩ + Σ_s ⟨r_s, s_T⟩`` with free ``ū``, ``r``: any loss enters
 the gradient only through ``∂ℓ_t/∂h_t`` and ``∂ℓ_final/∂s_T``, so a linear loss with free weights
 is general.  ``Sigmoid``/``Tanh`` stay opaque and every step has fresh input symbols, which keeps
 the unrolled expressions small.
@@ -225,9 +225,10 @@ class UnrolledClaim(Claim):
         if isinstance(d, str):
             return r"\nabla_{\mathrm{BPTT}} \mathcal{L} = \nabla \mathcal{L}"
         outs = [s for s in self.cell.states if s.name in d.upstream]
-        terms = " + ".join(rf"{{{latex(d.upstream[s.name])}}}^{{\top}} {latex(s.current.symbol)}" for s in outs)
-        finals = " + ".join(rf"{{{latex(d.final[s.name])}}}^{{\top}} {latex(at_time(s.current.symbol, 'T'))}"
-                            for s in self.cell.states)
+        terms = " + ".join(rf"\left\langle {latex(d.upstream[s.name])}, {latex(s.current.symbol)} \right\rangle"
+                           for s in outs)
+        finals = " + ".join(rf"\left\langle {latex(d.final[s.name])}, {latex(at_time(s.current.symbol, 'T'))} "
+                            r"\right\rangle" for s in self.cell.states)
         sign = "=" if self.method == "diff" else r"\approx"
         leaves = [p.symbol for p in self.cell.params] + [at_time(s.previous.symbol, 1) for s in self.cell.states]
         inputs = [rf"{latex(at_time(v.symbol, 1))}, \ldots, {latex(at_time(v.symbol, self.T))}"
