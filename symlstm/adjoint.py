@@ -25,8 +25,8 @@ node                       contributions
 leaves, constants          nothing (the driver collects the adjoints of leaves)
 =========================  ============================================================
 
-Nothing here has no adjoint yet except what is not in the table (``Inverse``,
-``MatPow``, ``Trace``, ``Determinant``, ``MatrixSlice``, ...).
+Node types without a rule so far: ``Inverse``, ``MatPow``, ``MatrixSlice``, ``KroneckerProduct``,
+and everything else not in the table.
 """
 
 from __future__ import annotations
