@@ -6,10 +6,14 @@
 Eq(f_t, Lambda(_d, Sigmoid(_d)).(a_{f,t}))
 """
 
+from symlstm.bptt import bptt
 from symlstm.cells import cell, known_cells
 from symlstm.errors import CellError, ShapeError
+from symlstm.explain import explain
 from symlstm.functions import Sigmoid, Tanh
+from symlstm.graph import cell_graph
 
 __version__ = "0.1.0"
 
-__all__ = ["CellError", "ShapeError", "Sigmoid", "Tanh", "__version__", "cell", "known_cells"]
+__all__ = ["CellError", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell", "cell_graph", "explain",
+           "known_cells"]

@@ -16,10 +16,16 @@ from symlstm import __version__
 from symlstm.cells import cell as make_cell
 from symlstm.cells import known_cells
 from symlstm.claims.base import Claim
-from symlstm.document import claims_section, equations_section, markdown_document, shapes_section, tex_document
+from symlstm.bptt import bptt
+from symlstm.document import (Section, claims_section, equations_section, markdown_document, shapes_section,
+                              tex_document)
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
+from symlstm.graph import write_graph
+from symlstm.printing.latex import latex
+from symlstm.render import RenderResult, render_equations, render_tex
 from symlstm.report import check_all, summary_table
+from symlstm.shapes_picture import write_shapes_picture
 from symlstm.spec import CellSpec
 from symlstm.verification import claims_for
 
@@ -55,25 +61,41 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _report(result: RenderResult) -> list[Path]:
+    if result.note:
+        print(f"note: {result.note}", file=sys.stderr)
+    return list(result.files)
+
+
 def cmd_derive(args: argparse.Namespace) -> int:
     cell = _cell_from(args)
     claims = claims_for(cell)
     check_all(claims, progress=_progress)
+    gradients = bptt(cell)
     sections = [
         shapes_section(cell),
         equations_section(cell),
+        Section("", gradients.latex(), gradients.markdown()),  # the section brings its own heading
         claims_section("Claims and proofs",
                        "Each claim is checked by symlstm; a refuted claim says why.", claims),
     ]
     title = f"symlstm: the {cell.title}"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    tex = tex_document(title, sections)
     written = []
-    for suffix, text in ((".tex", tex_document(title, sections)), (".md", markdown_document(title, sections))):
+    for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
         path = out / f"{cell.name}{suffix}"
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    print(f"derived {cell.describe()}: {len(cell.assignments)} equations")
+    if not args.no_pictures:
+        written += _report(render_tex(tex, out, cell.name))
+        backward = "\\begin{aligned}\n" + " \\\\\n".join(
+            f"{latex(a.lhs)} &= {latex(a.rhs, order='none')}" for a in gradients.step) + "\n\\end{aligned}"
+        written += _report(render_equations([cell.latex(), backward], out, f"{cell.name}-equations",
+                                            title=cell.title))
+        written += _report(write_graph(cell, out, f"{cell.name}-graph"))
+    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and {len(gradients.step)} backward equations")
     for path in written:
         print(f"wrote {path}")
     print(summary_table(claims))
@@ -105,13 +127,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
         except ShapeError as error:
             print(f"  {error}")
         print(f"\nWith W_{args.gate} = [W | W] = {SEED_W_CORRECTED}, which is 2×4:\n")
-        print(explain(SEED_W_CORRECTED, SEED_H, SEED_X, SEED_B, gate=args.gate))
+        explanation = explain(SEED_W_CORRECTED, SEED_H, SEED_X, SEED_B, gate=args.gate)
+        print(explanation)
+        if args.picture:
+            for path in _report(write_shapes_picture(explanation, args.picture)):
+                print(f"wrote {path}")
         return 0
     missing = [f"--{k}" for k, v in given.items() if v is None]
     if missing:
         raise UserError(f"give all of --W, --h, --x, --b (or none for the seed example); missing {', '.join(missing)}")
     values = {k: _json_argument(k, v) for k, v in given.items()}
-    print(explain(values["W"], values["h"], values["x"], values["b"], gate=args.gate))
+    explanation = explain(values["W"], values["h"], values["x"], values["b"], gate=args.gate)
+    print(explanation)
+    if args.picture:
+        for path in _report(write_shapes_picture(explanation, args.picture)):
+            print(f"wrote {path}")
     return 0
 
 
@@ -130,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive = commands.add_parser("derive", help="write the derivation document (.tex, .md) of a cell")
     _add_cell_arguments(derive)
     derive.add_argument("--out", default="out", help="output folder (default: out)")
+    derive.add_argument("--no-pictures", action="store_true", help="skip the PDF/PNG/SVG pictures")
     derive.set_defaults(run=cmd_derive)
 
     verify = commands.add_parser("verify", help="check every claim about a cell")
@@ -140,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("W", "h", "x", "b"):
         explainer.add_argument(f"--{name}", default=None, metavar="JSON", help=f"{name} as JSON, e.g. [1, 2]")
     explainer.add_argument("--gate", default="f", help="gate i, f, g or o (default: f)")
+    explainer.add_argument("--picture", default=None, metavar="FILE", help="also draw the shapes (.svg or .png)")
     explainer.set_defaults(run=cmd_explain)
     return parser
 

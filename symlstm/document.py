@@ -15,18 +15,18 @@ from symlstm.printing.latex import latex
 from symlstm.spec import CellSpec, Var
 
 TEX_PREAMBLE = r"""\documentclass[11pt]{article}
-\usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb}
 \usepackage{graphicx}
 \usepackage[margin=2cm]{geometry}
 \allowdisplaybreaks
+\pagestyle{empty}
 """
 
 
 @dataclass(frozen=True)
 class Section:
-    """A titled part of a document, in both output languages."""
+    """A titled part of a document, in both output languages (an empty title: the part brings its own)."""
 
     title: str
     tex: str
@@ -92,7 +92,8 @@ def tex_document(title: str, sections: Sequence[Section]) -> str:
     """A standalone, compilable LaTeX document."""
     parts = [TEX_PREAMBLE, f"\\title{{{tex_text(title)}}}", "\\date{}", "\\begin{document}", "\\maketitle"]
     for section in sections:
-        parts += [f"\\section{{{tex_text(section.title)}}}", section.tex.strip(), ""]
+        heading = [f"\\section{{{tex_text(section.title)}}}"] if section.title else []
+        parts += [*heading, section.tex.strip(), ""]
     parts.append("\\end{document}")
     return "\n".join(parts) + "\n"
 
@@ -101,5 +102,6 @@ def markdown_document(title: str, sections: Sequence[Section]) -> str:
     """The same document as Markdown with ``$$`` math."""
     parts = [f"# {title}", ""]
     for section in sections:
-        parts += [f"## {section.title}", "", section.markdown.strip(), ""]
+        heading = [f"## {section.title}", ""] if section.title else []
+        parts += [*heading, section.markdown.strip(), ""]
     return "\n".join(parts).rstrip() + "\n"

@@ -147,7 +147,8 @@ def display_math(math: str) -> str:
             + math + r"$} \]")
 
 
-_TEX_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
+_TEX_SPECIALS = {"|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}", "&": r"\&", "%": r"\%",
+                 "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
                  "^": r"\textasciicircum{}", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}"}
 _UNICODE_MATH = {"σ": r"$\sigma$", "⊙": r"$\odot$", "·": r"$\cdot$", "×": r"$\times$", "ᵀ": r"$^{\top}$",
                  "≠": r"$\neq$", "−": "-", "—": "---", "∘": r"$\circ$", "δ": r"$\delta$", "∂": r"$\partial$",

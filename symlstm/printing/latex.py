@@ -48,10 +48,14 @@ class LatexPrinter(_SymPyLatexPrinter):
         return tex
 
     def _print_HadamardProduct(self, expr) -> str:
-        return r" \odot ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in expr.args)
+        # strict=False: a product or sum factor is bracketed, (W^T δh) ⊙ c, not W^T δh ⊙ c
+        return r" \odot ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=False) for arg in expr.args)
 
     def _print_Transpose(self, expr) -> str:
-        return r"%s^{\top}" % self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True)
+        base = self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True)
+        if "^" in base and not base.startswith(r"\left("):  # a name with its own superscript
+            base = r"\left(%s\right)" % base
+        return r"%s^{\top}" % base
 
     def _print_OneMatrix(self, expr) -> str:
         return r"\mathbf{1}"
