@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from symlstm import __version__
+from symlstm.bptt import bptt
 from symlstm.cells import cell as make_cell
 from symlstm.cells import known_cells
 from symlstm.claims.base import Claim
-from symlstm.bptt import bptt
-from symlstm.document import (Section, claims_section, equations_section, markdown_document, shapes_section,
-                              tex_document)
+from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
 from symlstm.graph import write_graph
