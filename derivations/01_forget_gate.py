@@ -6,6 +6,7 @@ from symlstm import ShapeError, cell, claims
 from symlstm.cli import SEED_B, SEED_H, SEED_W, SEED_W_CORRECTED, SEED_X
 from symlstm.explain import explain
 from symlstm.printing.latex import latex
+from symlstm.shapes_picture import shapes_svg
 
 
 def chapter() -> Chapter:
@@ -38,5 +39,8 @@ def chapter() -> Chapter:
            "ending in the vector that enters $\\sigma$:")
     walk = explain(SEED_W_CORRECTED, SEED_H, SEED_X, SEED_B)
     ch.output(str(walk))
+    ch.say("The same numbers, drawn: one wide $W_f$ (its two column blocks $W_{fh} \\mid W_{fx}$) times one tall "
+           "vector ($h$ over $x$), plus $b_f$, is the vector of n entries that enters $\\sigma$.")
+    ch.picture("01_seed_shapes.svg", shapes_svg(walk).svg, "W_f times [h; x] plus b_f, with the seed's numbers")
     ch.math(walk.latex())
     return ch

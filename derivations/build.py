@@ -32,15 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for chapter in chapters():
-        path = OUT / f"{chapter.stem}.md"
-        text = chapter.markdown()
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.relative_to(HERE.parent))
-        else:
-            OUT.mkdir(exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(HERE.parent)}")
+        outputs = {f"{chapter.stem}.md": chapter.markdown(), **chapter.files}
+        for name, text in outputs.items():
+            path = OUT / name
+            if args.check:
+                if not path.exists() or path.read_text(encoding="utf-8") != text:
+                    stale.append(path.relative_to(HERE.parent))
+            else:
+                OUT.mkdir(exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {path.relative_to(HERE.parent)}")
     if stale:
         print("stale derivation outputs (run `python derivations/build.py` and commit):", file=sys.stderr)
         for path in stale:

@@ -1,7 +1,8 @@
 """A tiny writer for the derivation chapters: prose, then the expression, then its check.
 
-Each chapter script builds a :class:`Chapter` and returns it from ``chapter()``; ``build.py`` writes them to
-``derivations/out/`` (or, with ``--check``, fails when the committed files differ from a fresh run).
+Each chapter script builds a :class:`Chapter` and returns it from ``chapter()``; ``build.py`` writes them (and
+their pictures) to ``derivations/out/`` (or, with ``--check``, fails when the committed files differ from a fresh
+run).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Chapter:
     stem: str
     title: str
     parts: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
 
     def say(self, *paragraphs: str) -> None:
         self.parts.extend(paragraphs)
@@ -27,6 +29,11 @@ class Chapter:
 
     def claim(self, claim: Claim) -> None:
         self.parts.append(claim.markdown().rstrip())
+
+    def picture(self, name: str, svg: str, caption: str) -> None:
+        """An SVG written beside the chapter (``out/name``) and shown in it."""
+        self.files[name] = svg
+        self.parts.append(f"![{caption}]({name})")
 
     def output(self, text: str) -> None:
         self.parts.append("```text\n" + text.rstrip() + "\n```")
