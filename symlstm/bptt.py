@@ -148,6 +148,9 @@ class BPTT:
         """The same section as Markdown with ``$$`` math."""
         return _render(self, markdown=True)
 
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
     def __str__(self) -> str:
         return "\n".join(f"{a.lhs.name} = {latex(a.rhs, order='none')}" for a in self.step)
 
