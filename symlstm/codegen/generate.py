@@ -76,10 +76,14 @@ class Passes:
         self.states.update({st.current.symbol: (st, "cur") for st in self.cell.states})
         self.inputs = {v.symbol: f"{v.ident}s" for v in self.cell.inputs}
         self.upstream = {r.upstream: f"d{r.state}s" for r in program.bptt.recurrence if r.upstream is not None}
-        self.buffers = {r.incoming: self.ident[r.incoming] for r in program.bptt.recurrence}
-        for out, into in program.overwrites.items():
-            if into in self.buffers:
-                self.buffers[out] = self.buffers[into]
+        #: The (B, k) array carrying each state's adjoint from step t + 1 to step t (``δh_{t-1}`` → ``δh_t``);
+        #: the incoming adjoint shares it unless it is kept for every step or read after the outgoing one.
+        self.buffers = {}
+        for r in program.bptt.recurrence:
+            shared = program.overwrites.get(r.outgoing) == r.incoming and r.incoming not in program.stored
+            self.buffers[r.outgoing] = self.ident[r.incoming if shared else r.outgoing]
+            if shared:
+                self.buffers[r.incoming] = self.buffers[r.outgoing]
         forward = {self.base(s.lhs) for s in (*program.hoisted, *program.forward)}
         #: The arrays kept for every step by the forward pass and by the backward pass, in order.
         self.kept_forward = sorted((s for s in program.stored if s in forward), key=self.storage)
@@ -145,7 +149,10 @@ class Passes:
         raise CodegenError(f"{symbol.name} is needed for all steps at once but is not kept for every step")
 
     def slice(self, symbol: MatrixSymbol, base: str) -> str:
+        """The rows of ``symbol`` in the array ``base`` of its stack (``base`` itself if it is all of it)."""
         _, lo, hi = self.views[symbol]
+        if lo == 0 and hi == self.views[symbol][0].shape[0]:
+            return base
         start = "" if lo == 0 else self.size(lo)
         stop = "" if hi == self.views[symbol][0].shape[0] else self.size(hi)
         return f"{base}[{start}:{stop}]" if self._is_block(symbol) else f"{base}[:, {start}:{stop}]"
@@ -206,20 +213,24 @@ class Passes:
         section.helpers.update(printer.helpers)
         return section
 
-    def sequence(self, statements: tuple[Statement, ...], targets: dict[MatrixSymbol, str]) -> Section:
-        """Statements over all steps at once (time flattened into the batch) before or after a loop."""
-        used = set()
-        for s in statements:
-            used |= s.reads | {s.lhs}
-        names, section = {}, Section()
-        for symbol in sorted(used, key=lambda s: s.name):
+    def _seq_names(self, used: set[MatrixSymbol], targets: dict[MatrixSymbol, str],
+                   section: Section) -> dict[MatrixSymbol, str]:
+        """Local names ``<ident>_seq`` for all steps of the values in ``used`` (bindings go to ``section``)."""
+        names = {}
+        bases = {self.views[s][0] for s in used if s in self.views and s in self.batched}
+        for symbol in sorted(used | bases, key=lambda s: s.name):
             if symbol in self.batched and symbol not in self.views:
                 names[symbol] = f"{self.ident[symbol]}_seq"
-                code = targets.get(symbol) or self.seq_code(symbol)
-                section.lines.append(f"{names[symbol]} = {code}")
+                section.lines.append(f"{names[symbol]} = {targets.get(symbol) or self.seq_code(symbol)}")
         for symbol in sorted(used & set(self.views), key=lambda s: s.name):
             if symbol in self.batched:
                 names[symbol] = self.slice(symbol, names[self.views[symbol][0]])
+        return names
+
+    def sequence(self, statements: tuple[Statement, ...], targets: dict[MatrixSymbol, str]) -> Section:
+        """Statements over all steps at once (time flattened into the batch) before or after a loop."""
+        section = Section()
+        names = self._seq_names(set().union(*(s.reads | {s.lhs} for s in statements)), targets, section)
         printer = self._printer(names)
         for s in statements:
             section.lines.append(self._comment(s))
@@ -231,15 +242,7 @@ class Passes:
         """``grads[name] = Σ_t …`` for every module parameter, each one GEMM or sum over all T·B rows."""
         section, done = Section(), {}
         used = set().union(*(e.atoms(MatrixSymbol) for _, e in self.program.gradients))
-        names = {}
-        for symbol in sorted(used, key=lambda s: s.name):
-            if symbol in self.batched and symbol not in self.views:
-                names[symbol] = f"{self.ident[symbol]}_seq"
-                section.lines.append(f"{names[symbol]} = {self.seq_code(symbol)}")
-        for symbol in sorted(used & set(self.views), key=lambda s: s.name):
-            if symbol in self.batched:
-                names[symbol] = self.slice(symbol, names[self.views[symbol][0]])
-        printer = self._printer(names)
+        printer = self._printer(self._seq_names(used, {}, section))
         for name, expr in self.program.gradients:
             section.lines.append(f"# ∂L/∂{name} = Σ_t {text(expr)}  [{NOTES['sum']}]")
             if expr in done:

@@ -122,10 +122,13 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, li
     bias_params = tuple(f"bias_{suffixes[j]}" for j in order)
     params += [Param(name, (rows,), f"part of [{'; '.join(g.bias.name for g in gates)}] = "
                                     f"{' + '.join(bias_params)}") for name in bias_params]
+    taken = {v.symbol.name for v in cell.variables}
     base = first.preactivation.name.split("_")[0]
-    name = f"{base}_t" if not tag else f"{base}_{{{keys},t}}"
+    name = f"{base}_t" if not tag and f"{base}_t" not in taken else f"{base}_{{{keys},t}}"
+    bias = first.bias.name.split("_")[0]
+    bias = bias if not tag and bias not in taken else f"{bias}_{{{keys}}}"
     stack = Stack(gates, MatrixSymbol(name, rows, 1), MatrixSymbol(r"\delta " + name, rows, 1), blocks, weights,
-                  MatrixSymbol(f"{first.bias.name.split('_')[0]}{tag}", rows, 1), bias_params, tuple(bounds))
+                  MatrixSymbol(bias, rows, 1), bias_params, tuple(bounds))
     return stack, params
 
 

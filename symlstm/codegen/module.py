@@ -32,9 +32,14 @@ def _array(name, value):
 
 def _check(name, array, expected, pattern, sizes):
     if array.shape != expected:
-        given = ", ".join(f"{k} = {v}" for k, v in sizes.items())
-        raise ValueError(f"{name} has shape {array.shape}, expected {pattern} = {expected} ({given})")
+        raise ValueError(f"{name} has shape {array.shape}, expected {pattern} = {expected} ({_read(sizes)})")
     return array
+
+
+def _read(sizes, *names):
+    """Where the sizes come from: ``n = 4 from weight_hh.shape[1]``."""
+    return ", ".join(f"{k} = {v} from {SIZE_SOURCES[k][0]}.shape[{SIZE_SOURCES[k][1]}]"
+                     for k, v in sizes.items() if not names or k in names)
 
 
 def _parameters(params):
@@ -114,7 +119,7 @@ class _Module:
 
     def _parameters(self, code: list[str]) -> list[str]:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
-        used = set(re.findall(r"\w+", "\n".join(code)))
+        used = set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in code)))
         lines = [f'{prm.name} = p["{prm.name}"]' for prm in self.layout.params if prm.name in used]
         for st in self.layout.stacks:
             name = self.passes.ident[st.bias]
@@ -136,7 +141,7 @@ class _Module:
             lines += [f'    {name} = _array("{name}", {name})',
                       f"    if {name}.ndim != 3 or {name}.shape[2] != {rows}{same}:",
                       f'        raise ValueError(f"{name} has shape {{{name}.shape}}, expected (T, B, {rows}) '
-                      f'with {rows} = {{{rows}}}")']
+                      f'with {{_read(sizes, {rows!r})}}")']
             if k == 0:
                 lines.append(f"    T, B = {name}.shape[:2]")
         for st, name in zip(self.cell.states, self.initial):
@@ -181,7 +186,7 @@ class _Module:
         p, passes = self.program, self.passes
         body = ["sizes = {" + ", ".join(f'"{s}": {s}' for s in self.sizes) + "}"]
         for r, final in zip(self.recurrence, self.final):
-            rows, buf = self._rows(r.incoming), passes.buffers[r.incoming]
+            rows, buf = self._rows(r.incoming), passes.buffers[r.outgoing]
             if r.upstream is not None:
                 up = f"d{r.state}s"
                 body.append(f'{up} = _check("{up}", _array("{up}", {up}), (T, B, {rows}), "(T, B, {rows})", sizes)')
@@ -190,8 +195,9 @@ class _Module:
         body.append(f"{self.kept} = _forward(p, {self.arrays}, {self.all_sizes})")
         compute = [f"{passes.storage(s)} = np.empty((T, B, {self._rows(s)}), DTYPE)  # {text(s)} for every step"
                    for s in passes.kept_backward]
-        seeds = tuple(Statement(r.incoming, MatAdd(r.incoming, r.upstream), "recurrence")
-                      for r in self.recurrence if r.upstream is not None)
+        seeds = tuple(Statement(r.incoming, r.outgoing if r.upstream is None else MatAdd(r.outgoing, r.upstream),
+                                "recurrence") for r in self.recurrence
+                      if passes.buffers.get(r.incoming) != passes.buffers[r.outgoing] or r.upstream is not None)
         loop = passes.loop(seeds + p.backward, forward=False)
         compute += self._allocate(loop) + ["for t in range(T - 1, -1, -1):"] + _indent(loop.lines) + ["grads = {}"]
         targets = {}
@@ -204,7 +210,7 @@ class _Module:
         after, grads = passes.sequence(p.after, targets), passes.gradients()
         self.helpers.update({**after.helpers, **grads.helpers})
         compute += after.lines + grads.lines
-        compute += [f'grads["{name}"] = {passes.buffers[r.incoming]}' for r, name in zip(self.recurrence, self.initial)]
+        compute += [f'grads["{name}"] = {passes.buffers[r.outgoing]}' for r, name in zip(self.recurrence, self.initial)]
         compute.append(f"return {', '.join(f'{st.name}_all[1:]' for st in self.cell.states)}, grads")
         body += self._parameters(compute) + compute
         return [f"def forward_backward(params, {self.signature()}):",

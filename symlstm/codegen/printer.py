@@ -336,6 +336,9 @@ class BatchedNumPyPrinter(NumPyPrinter):
                 code = target
             lines.append(f"np.subtract({names[0]}, {code}, out={target})")
             positive = []
+        elif len(positive) >= 2 and None not in names:
+            lines.append(f"np.add({names[0]}, {names[1]}, out={target})")
+            positive = positive[2:]
         elif positive:
             first = next((a for a, s in zip(positive, names) if s is None), positive[0])
             positive.remove(first)

@@ -45,7 +45,7 @@ from symlstm.codegen.layout import Layout, Stack
 from symlstm.codegen.printer import CodegenError
 from symlstm.functions import scalar_function
 from symlstm.printing.text import text
-from symlstm.spec import Assignment
+from symlstm.spec import Assignment, identifier
 
 NOTES = {
     "stacked": "stacked-gates claim: one product per block for all gates",
@@ -104,14 +104,17 @@ def _stack_forward(stack: Stack, statements: list[Statement]) -> list[Statement]
         if found != expected:
             raise CodegenError(f"gate {gate.key}: expected {text(expected)}, found {text(found)}")
     rhs = add(*(matmul(w, u) for w, u in zip(stack.weights, stack.blocks)), stack.bias)
-    extras = [Statement(g.preactivation, MatAdd(g.preactivation, *g.extra)) for g in stack.gates if g.extra]
     out, placed = [], False
     for s in statements:
         if s.lhs not in pre:
             out.append(s)
-        elif not placed:
-            out += [Statement(stack.preactivation, rhs, "stacked"), *extras]
+            continue
+        if not placed:
+            out.append(Statement(stack.preactivation, rhs, "stacked"))
             placed = True
+        extra = pre[s.lhs].extra  # a gate's own further terms stay where its equation was (they may read c_t)
+        if extra:
+            out.append(Statement(s.lhs, MatAdd(s.lhs, *extra)))
     return out
 
 
@@ -148,9 +151,7 @@ def _hoist(statements: list[Statement], invariant: set[MatrixSymbol]) -> tuple[l
 
 def _stack_backward(stack: Stack, expr: MatrixExpr, adjoint_of: dict) -> MatrixExpr:
     """``Σ_k W_{kL}ᵀ·δa_{k,t}`` over all gates of ``stack`` → ``W_Lᵀ·δA_t`` (rule ``stacked``)."""
-    if not isinstance(expr, MatAdd):
-        return expr
-    terms = list(expr.args)
+    terms = list(expr.args) if isinstance(expr, MatAdd) else [expr]
     for j, weight in enumerate(stack.weights):
         wanted = {MatMul(Transpose(g.weight_blocks[j]), adjoint_of[g.preactivation]) for g in stack.gates}
         if wanted <= set(terms):
@@ -221,7 +222,7 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
         idents[stack.preactivation] = cell.var(stack.gates[0].preactivation).ident.split("_")[0] + \
             ("" if len(layout.stacks) == 1 else f"_{stack.keys}")
         idents[stack.adjoint] = "d" + idents[stack.preactivation]
-        idents[stack.bias] = stack.bias.name
+        idents[stack.bias] = identifier(stack.bias.name)
         idents.update({w: w.name for w in stack.weights})
         for gate, (lo, hi) in zip(stack.gates, stack.bounds):
             views[gate.preactivation] = (stack.preactivation, lo, hi)
@@ -282,7 +283,7 @@ def _storage(program: Program) -> Program:
         return views[symbol][0] if symbol in views else symbol
 
     forward_defined = {base(s.lhs) for s in (*program.hoisted, *program.forward)}
-    backward_defined = {base(s.lhs) for s in program.backward}
+    backward_defined = {base(s.lhs) for s in program.backward} | {r.incoming for r in bptt.recurrence}
     stored = {s.lhs for s in program.hoisted} | {st.current.symbol for st in cell.states}
     stored |= {base(s) for s in later_reads if base(s) in forward_defined}
     stored |= {base(s) for s in after_reads if base(s) in backward_defined}
