@@ -47,7 +47,8 @@ def test_header_names_version_cell_equations_and_hash():
     assert LSTM.describe() in header
     for a in LSTM.assignments:
         assert f"#   {text(a.lhs)} = {text(a.rhs)}" in header
-    digests = [re.search(r"SHA-256 of the \d+ equations it was printed from: ([0-9a-f]{64})", s) for s in SOURCE.values()]
+    pattern = r"SHA-256 of the \d+ equations it was printed from: ([0-9a-f]{64})"
+    digests = [re.search(pattern, s) for s in SOURCE.values()]
     assert digests[0] and digests[1] and digests[0].group(1) == digests[1].group(1)  # the equations, not the dtype
     peephole = generate_numpy(symlstm.cell("lstm", peephole=True))
     assert digests[0].group(1) not in peephole and re.search(r"SHA-256 .*: [0-9a-f]{64}", peephole)
