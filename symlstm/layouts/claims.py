@@ -1,0 +1,154 @@
+r"""Each conversion is a claim: the converted tensors give the same gate pre-activations.
+
+For a conversion ``src → dst`` of a cell, the ``src`` tensors are symbolic block matrices whose blocks
+are named by *position* only (``\mathtt{kernel}_{[2]}``: the second n-column block of Keras's kernel),
+so nothing about which gate sits where is assumed.  The left side is what ``src``'s documented equations
+compute from them, the right side what ``dst``'s equations compute from the tensors :mod:`.engine`
+builds — the same code :func:`~symlstm.layouts.convert` runs on arrays.  Both are stacked in the
+order of :attr:`~.pivot.Kind.rows` (gates; the GRU's candidate as its input and recurrent parts; the
+projection ``W_hr·(o_t ⊙ tanh c_t)``) and proved equal by :class:`~symlstm.claims.EquivalenceClaim`:
+block algebra at symbolic n, m (p), and every entry written out at small sizes.
+
+A format's gate order is written twice, independently: as the order its tensors are built in (data)
+and in its equations (``i, o, f, c = blocks(gates, 4)``, as its documentation and source write them).
+The claim checks one against the other; the tests against torch, onnxruntime and Keras check the equations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy import BlockMatrix, HadamardProduct, MatMul, MatrixSymbol
+
+from symlstm.algebra import concat, hadamard
+from symlstm.claims.base import Claim
+from symlstm.claims.equivalence import EquivalenceClaim
+from symlstm.functions import Tanh, elementwise
+from symlstm.layouts.convert import FORMATS, get_format, known_formats, specs_for, symbolic_sizes
+from symlstm.layouts.engine import Dims, SymbolicBackend, pack, unpack
+from symlstm.layouts.pivot import Kind, Sizes, TensorSpec, Vars
+from symlstm.printing.latex import latex
+from symlstm.spec import CellSpec
+
+
+def _tex(name: str) -> str:
+    return r"\mathtt{" + name.replace("_", r"\_") + "}"
+
+
+def symbolic_tensors(specs: list[TensorSpec], dims: Dims) -> dict[str, sp.MatrixExpr]:
+    """Each tensor as a block matrix of fresh symbols named by tensor and block position (optional ones left out)."""
+    out = {}
+    for spec in specs:
+        if spec.optional:
+            continue
+        rows, cols = len(spec.grid), len(spec.grid[0])
+        if rows == cols == 1:
+            out[spec.name] = MatrixSymbol(_tex(spec.name), *dims.piece(spec.grid[0][0]))
+            continue
+        grid = []
+        for i, row in enumerate(spec.grid):
+            grid.append([])
+            for j, piece in enumerate(row):
+                where = f"{i + 1}" if cols == 1 else f"{j + 1}" if rows == 1 else f"{i + 1},{j + 1}"
+                grid[-1].append(MatrixSymbol(f"{_tex(spec.name)}_{{[{where}]}}", *dims.piece(piece)))
+        out[spec.name] = BlockMatrix(grid)
+    return out
+
+
+def _signs_out(expr: sp.MatrixExpr) -> sp.MatrixExpr:
+    """``(−A) ⊙ B`` → ``−(A ⊙ B)``, which SymPy does not do (ONNX's negated CIFG slot needs it)."""
+
+    def pull(product: HadamardProduct) -> sp.MatrixExpr:
+        coeff, factors = sp.Integer(1), []
+        for factor in product.args:
+            c, rest = factor.as_coeff_mmul() if isinstance(factor, MatMul) else (1, factor)
+            coeff *= c
+            factors.append(rest.args[0] if isinstance(rest, MatMul) and len(rest.args) == 1 else rest)
+        return MatMul(coeff, HadamardProduct(*factors)).doit(deep=False) if coeff != 1 else product
+
+    return expr.replace(lambda e: isinstance(e, HadamardProduct), pull)
+
+
+def _sized(cell: CellSpec, values: Mapping[sp.Symbol, sp.Expr]) -> CellSpec:
+    if all(value == symbol for symbol, value in values.items()):
+        return cell
+    return cell.at(**{symbol.name: int(value) for symbol, value in values.items()})
+
+
+def cell_vars(cell: CellSpec, kind: Kind) -> Vars:
+    """x, h_{t-1}, c_{t-1}, c_t and the projection's or Cho's inner vectors, as the cell names them."""
+    states = {state.name: state for state in cell.states}
+    h = states["h"].previous.symbol
+    if kind.family == "gru":
+        return Vars(cell, cell.inputs[0].symbol, h, rh=hadamard(cell.gate("r").activation, h))
+    c_prev, c_t = states["c"].previous.symbol, states["c"].current.symbol
+    u = hadamard(cell.gate("o").activation, elementwise(Tanh, c_t)) if kind.proj else None
+    return Vars(cell, cell.inputs[0].symbol, h, c_prev, c_t, u=u)
+
+
+class ConversionClaim(EquivalenceClaim):
+    """An :class:`EquivalenceClaim` whose statement also shows the converted tensors in the source's blocks."""
+
+    def __init__(self, name: str, title: str, build, sizes, conversion):
+        super().__init__(name, title, build, sizes, trial_values=(1, 2))
+        self._conversion = conversion
+
+    def statement(self) -> str:
+        lines = [f"{_tex(name)} &= {latex(expr)}" for name, expr in self._conversion().items()]
+        return ("\\begin{aligned}" + " \\\\ ".join(lines) + "\\end{aligned}"
+                + r" \;\Longrightarrow\; " + super().statement())
+
+
+def conversion_claim(src: str, dst: str, cell: CellSpec) -> EquivalenceClaim:
+    """``src``'s pre-activations from its tensors = ``dst``'s from the converted tensors, for ``cell``.
+
+    ValueError if either format cannot hold the cell (the same error :func:`convert` gives).
+    """
+    source, target = get_format(src), get_format(dst)
+    kind, src_specs = specs_for(src, cell)
+    _, dst_specs = specs_for(dst, cell)
+    symbols = symbolic_sizes(cell, kind)
+    backend = SymbolicBackend()
+
+    def build(values: Mapping[sp.Symbol, sp.Expr]):
+        sized = _sized(cell, values)
+        sizes = Sizes(*(None if s is None else values[s] for s in (symbols.n, symbols.m, symbols.p)))
+        dims = Dims(kind, sizes)
+        tensors = symbolic_tensors(src_specs, dims)
+        converted = pack(dst_specs, unpack(src_specs, tensors, dims, backend), dims, backend)
+        v = cell_vars(sized, kind)
+        left = source.preactivations(tensors, kind, v)
+        right = target.preactivations(converted, kind, v)
+        return tuple(_signs_out(concat(*(side[row] for row in kind.rows))) for side in (left, right))
+
+    sizes = [s for s in (symbols.n, symbols.m, symbols.p) if s is not None]
+    def conversion() -> dict[str, sp.MatrixExpr]:
+        dims = Dims(kind, symbols)
+        return pack(dst_specs, unpack(src_specs, symbolic_tensors(src_specs, dims), dims, backend), dims, backend)
+
+    return ConversionClaim(
+        f"layout[{cell.name}:{src}→{dst}]",
+        f"{src} → {dst}: the converted tensors give {cell.name}'s pre-activations "
+        f"({', '.join(kind.rows)}) unchanged",
+        build, sizes, conversion)
+
+
+def layout_claims(cell: CellSpec) -> list[Claim]:
+    """For every framework format that can hold ``cell``: the conversions to and from ``"symlstm"``.
+
+    Every other pair is a composition of these two (through the same pivot), so these cover all pairs.
+    """
+    claims = []
+    for name in known_formats():
+        if name == "symlstm":
+            continue
+        try:
+            specs_for(name, cell)
+        except ValueError:
+            continue
+        claims += [conversion_claim("symlstm", name, cell), conversion_claim(name, "symlstm", cell)]
+    return claims
+
+
+__all__ = ["FORMATS", "cell_vars", "conversion_claim", "layout_claims", "symbolic_tensors"]
