@@ -7,7 +7,9 @@ Usage::
     python benchmarks/bench_lstm.py --json results.json --impl numpy --impl torch --config 50,32,64,128
 
 Each implementation × configuration × dtype is timed in a fresh process (torch's OpenMP threads slow
-OpenBLAS when both live in one process), as is the GEMM peak measurement. The report gives medians,
+OpenBLAS when both live in one process), as is the GEMM peak measurement. The whole set runs several
+rounds, each measurement after waiting for a quiet machine; a measurement is the median of its runs,
+and the report keeps the lowest median over the rounds. The report gives those medians,
 time ratios against the NumPy baseline and against torch from the same run, GFLOP/s of the LSTM's matrix
 products (elementwise work is not counted), and the fraction of the GEMM-bound time achieved: the
 time those products would take at the best rate NumPy's BLAS reaches on the LSTM's own GEMM shapes.
@@ -37,9 +39,11 @@ ERROR_TOLERANCE = {"float32": 1e-3, "float64": 1e-9}
 def parse_config(text: str) -> Config:
     try:
         values = [int(v) for v in text.replace("x", ",").split(",")]
+        if min(values) < 1:
+            raise ValueError
         return Config(*values)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"config must be T,B,m,n (four integers), got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"config must be T,B,m,n (four positive integers), got {text!r}") from None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -51,7 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="minimum timed runs per measurement (default 7, quick 3)")
     parser.add_argument("--min-time", type=float, help="minimum seconds per measurement (default 2, quick 0.2)")
     parser.add_argument(
-        "--rounds", type=int, help="repeat the whole set, report medians over rounds (default 3, quick 1)"
+        "--rounds", type=int, help="repeat the whole set; the best round is reported (default 3, quick 1)"
     )
     parser.add_argument("--quiet-wait", type=float, help="wait up to this many s for a quiet machine (30, quick 0)")
     parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (default 2)")
@@ -223,7 +227,8 @@ def _notes(records: list[dict], args: argparse.Namespace) -> list[str]:
         )
     notes.append(
         "- × numpy, × torch: time ratio (below 1 is faster). GFLOP/s counts only the LSTM's matrix "
-        "products; the GEMM bound is those FLOPs at the best NumPy GEMM rate on the LSTM's own shapes."
+        "products; the GEMM bound is those FLOPs at the best NumPy GEMM rate on the LSTM's own shapes "
+        "(torch's own BLAS can beat it: above 100% is possible)."
     )
     for r in records:
         where = f"{Config(*r['config']).label()}, {r['dtype']}"
@@ -260,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "versions": _versions(records),
         }
-        args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+        document = {"meta": meta, "summary": combine(records), "records": records}
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0
 
 

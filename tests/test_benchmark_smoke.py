@@ -15,6 +15,8 @@ import reference
 from hypothesis import given, settings
 from strategies import Problem, lstm_problems
 
+import symlstm
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 TINY = (3, 2, 4, 5)  # T, B, m, n
 
@@ -88,3 +90,19 @@ def test_script_prints_table_and_json(tmp_path: Path) -> None:
         assert "| 3×2×4×5 | float64 | fwd+BPTT | generated |" in done.stdout
     else:
         assert f"- generated: {generated['status']} — {generated['reason']}" in done.stdout
+
+
+def test_generated_runner_uses_the_contract(bench, monkeypatch) -> None:
+    """Stand the test reference in for symlstm.compile_numpy: the worker runs it through the contract."""
+    calls = []
+
+    def compile_numpy(cell, dtype):
+        calls.append((cell, dtype))
+        return reference
+
+    monkeypatch.setattr(symlstm, "compile_numpy", compile_numpy, raising=False)
+    harness = bench["harness"]
+    record = harness.worker("generated", harness.Config(*TINY), "float64", repeat=1, min_time=0.0, threads=1)
+    assert record["status"] == "ok", record
+    assert record["max_rel_error_vs_numpy"] < 1e-12
+    assert [dtype for _, dtype in calls] == ["float64"]
