@@ -34,6 +34,7 @@ QUICK_CONFIGS = (Config(50, 32, 64, 128), Config(20, 1, 32, 32))
 DTYPES = ("float32", "float64")
 MODE_NAMES = {"forward": "forward", "forward_backward": "fwd+BPTT"}
 ERROR_TOLERANCE = {"float32": 1e-3, "float64": 1e-9}
+NOISY = 0.5  # cores kept busy by other processes above which a measurement is flagged ⚠
 
 
 def parse_config(text: str) -> Config:
@@ -137,7 +138,12 @@ def combine(records: list[dict]) -> list[dict]:
         merged = {**_best(ok), "rounds": len(ok), "foreign_load": [r.get("foreign_load") for r in ok]}
         for mode in MODES:
             if mode in merged:
-                merged[mode] = {**_best([r[mode] for r in ok]), "round_medians_s": [r[mode]["median_s"] for r in ok]}
+                chosen = min(ok, key=lambda r, mode=mode: r[mode]["median_s"])
+                merged[mode] = {
+                    **_best([r[mode] for r in ok]),
+                    "round_medians_s": [r[mode]["median_s"] for r in ok],
+                    "foreign_load": chosen.get("foreign_load"),
+                }
         combined.append(merged)
     return combined
 
@@ -189,9 +195,10 @@ def markdown(records: list[dict], args: argparse.Namespace) -> str:
                     if r is None:
                         continue
                     ms = r[mode]["median_s"] * 1e3
+                    busy = " ⚠" if (r[mode].get("foreign_load") or 0) > NOISY else ""
                     bound = f"{100 * gemm[f'bound_{mode}_s'] / r[mode]['median_s']:.0f}%" if gemm else "—"
                     lines.append(
-                        f"| {config.label()} | {dtype} | {MODE_NAMES[mode]} | {impl} | {ms:.2f} | "
+                        f"| {config.label()} | {dtype} | {MODE_NAMES[mode]} | {impl} | {ms:.2f}{busy} | "
                         f"{_ratio(r, numpy_, mode)} | {_ratio(r, torch_, mode)} | {r[mode]['gflops']:.1f} | {bound} |"
                     )
     lines += [
@@ -223,7 +230,8 @@ def _notes(records: list[dict], args: argparse.Namespace) -> list[str]:
     if loads:
         notes.append(
             f"- Other processes kept {statistics.mean(loads):.2f} cores busy on average during the measurements "
-            f"(at most {max(loads):.2f}); see round_medians_s in the JSON for the spread."
+            f"(at most {max(loads):.2f}); ⚠ marks a figure measured while they took over {NOISY} cores "
+            "(rerun it); round_medians_s in the JSON shows the spread."
         )
     notes.append(
         "- × numpy, × torch: time ratio (below 1 is faster). GFLOP/s counts only the LSTM's matrix "

@@ -9,6 +9,7 @@ c0)`` and ``forward_backward(params, xs, dhs, h0, c0, dhT=, dcT=)``), except tor
 
 from __future__ import annotations
 
+import importlib
 import os
 import statistics
 import sys
@@ -115,7 +116,10 @@ def torch_runner(problem: dict, threads: int) -> dict[str, Callable[[], tuple]]:
 
 
 def load_generated(dtype: str):
-    """The module ``symlstm.compile_numpy(symlstm.cell("lstm"), dtype=dtype)``, or :class:`Unavailable`."""
+    """The module ``symlstm.compile_numpy(symlstm.cell("lstm"), dtype=dtype)``, or :class:`Unavailable`.
+
+    Falls back to ``symlstm.codegen.compile_numpy`` while the package does not export it.
+    """
     root = str(Path(__file__).resolve().parent.parent)
     if root not in sys.path:
         sys.path.append(root)  # an installed symlstm wins; else the checkout this script lives in
@@ -123,9 +127,13 @@ def load_generated(dtype: str):
         import symlstm
     except ImportError as error:
         raise Unavailable(f"symlstm is not importable ({error})") from None
-    if not hasattr(symlstm, "compile_numpy"):
-        raise Unavailable("symlstm.compile_numpy does not exist yet (issue 5)")
-    return symlstm.compile_numpy(symlstm.cell("lstm"), dtype=dtype)
+    compile_numpy = getattr(symlstm, "compile_numpy", None)
+    if compile_numpy is None:  # not exported yet: the codegen subpackage may still have it
+        try:
+            compile_numpy = importlib.import_module("symlstm.codegen").compile_numpy
+        except (ImportError, AttributeError):
+            raise Unavailable("symlstm.compile_numpy does not exist yet (issue 5)") from None
+    return compile_numpy(symlstm.cell("lstm"), dtype=dtype)
 
 
 def runner_for(impl: str, problem: dict, dtype: str, threads: int) -> dict[str, Callable[[], tuple]]:
