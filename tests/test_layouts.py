@@ -13,7 +13,9 @@ from test_layouts_reference import random_params, random_state, step
 import symlstm
 from symlstm.cells import gru
 from symlstm.codegen import layout
+from symlstm.functions import Tanh
 from symlstm.layouts import convert, expected_shapes, known_formats, notes, onnx_attributes
+from symlstm.spec import CellBuilder
 
 FORMATS = ["symlstm", "pytorch", "keras", "onnx", "tflite"]
 CELLS = {  # name: (cell, formats that can hold it, sizes n, m, p)
@@ -253,8 +255,6 @@ def test_nonzero_projection_bias_is_refused():
 
 
 def test_custom_cell_is_refused():
-    from symlstm.functions import Tanh
-    from symlstm.spec import CellBuilder
     b = CellBuilder("rnn", "Elman RNN")
     n, m = b.size("n", "hidden"), b.size("m", "input")
     x, h = b.input("x_t", m, "input"), b.state("h", n, "hidden state")
