@@ -262,3 +262,13 @@ def test_custom_cell_is_refused():
     b.update(h, b.gate("u", weight=W, concat=[h, x], bias=bias, function=Tanh, doc="candidate"))
     with pytest.raises(ValueError, match="built-in cells.*'rnn' is not one of them"):
         convert({}, "symlstm", "keras", cell=b.build())
+
+
+def test_wrong_number_of_axes_and_other_layers_are_named():
+    cell = symlstm.cell("lstm")
+    onnx = random_params("onnx", cell, 2, 3)
+    with pytest.raises(ValueError, match=r"'W' has shape \(8, 3\), expected \(1, 4n, m\) \(3 axes, not 2\)"):
+        convert({**onnx, "W": onnx["W"][0]}, "onnx", "keras", cell=cell)
+    torch = random_params("pytorch", cell, 2, 3)
+    with pytest.raises(ValueError, match=r"\['weight_ih_l1'\].*one layer in one direction"):
+        convert({**torch, "weight_ih_l1": torch["weight_ih_l0"]}, "pytorch", "keras", cell=cell)

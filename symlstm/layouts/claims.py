@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy import BlockMatrix, HadamardProduct, MatMul, MatrixSymbol
 
-from symlstm.algebra import concat, hadamard
+from symlstm.algebra import concat, hadamard, simplify
 from symlstm.claims.base import Claim
 from symlstm.claims.equivalence import EquivalenceClaim
 from symlstm.functions import Tanh, elementwise
@@ -120,7 +120,7 @@ def conversion_claim(src: str, dst: str, cell: CellSpec) -> EquivalenceClaim:
         v = cell_vars(sized, kind)
         left = source.preactivations(tensors, kind, v)
         right = target.preactivations(converted, kind, v)
-        return tuple(_signs_out(concat(*(side[row] for row in kind.rows))) for side in (left, right))
+        return tuple(_signs_out(simplify(concat(*(side[row] for row in kind.rows)))) for side in (left, right))
 
     sizes = [s for s in (symbols.n, symbols.m, symbols.p) if s is not None]
     def conversion() -> dict[str, sp.MatrixExpr]:

@@ -13,6 +13,7 @@ sum, the only thing the cell uses, is exact.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -79,7 +80,14 @@ def _check_names(fmt: str, cell: CellSpec, specs: list[TensorSpec], arrays: Mapp
                          f"given {sorted(arrays)}; expected {expected}")
     unexpected = sorted(set(arrays) - {s.name for s in specs})
     if unexpected:
-        raise ValueError(f"{fmt} has no tensor(s) {unexpected} for cell {cell.name!r}; expected {expected}")
+        more = (" (symlstm converts one layer in one direction)"
+                if any(re.search(r"_l[1-9]|_reverse", name) for name in unexpected) else "")
+        raise ValueError(f"{fmt} has no tensor(s) {unexpected} for cell {cell.name!r}{more}; expected {expected}")
+    for spec in specs:
+        given, pattern = arrays.get(spec.name), dims.array(spec)
+        if given is not None and given.ndim != len(pattern):
+            raise ValueError(f"{fmt} tensor {spec.name!r} has shape {tuple(given.shape)}, expected "
+                             f"{shape_text(pattern)} ({len(pattern)} axes, not {given.ndim})")
 
 
 def _check_shapes(fmt: str, specs: list[TensorSpec], arrays: Mapping, symbolic: Dims, dims: Dims,
@@ -140,7 +148,8 @@ def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *, cell: CellS
         An unknown format; a format that cannot hold the cell (PyTorch has no peepholes, …); a missing,
         unexpected or mis-shaped tensor (named, with the shape given and the shape expected).
     """
-    get_format(src), get_format(dst)
+    for name in (src, dst):
+        get_format(name)
     pivot, kind, dims = read_pivot(params, src, cell)
     _, specs = specs_for(dst, cell)
     dtype = next(iter(pivot.values())).dtype
@@ -162,7 +171,7 @@ def notes(src: str, dst: str, cell: CellSpec) -> list[str]:
                    "bias is zero")
     if src == "onnx" and kind.cifg:
         out.append("onnx with input_forget=1 does not read the forget-gate slot; it was dropped")
-    if dst == "onnx" and kind.family == "gru" or dst == "onnx" and kind.cifg:
+    if dst == "onnx" and onnx.attributes(cell):
         attributes = ", ".join(f"{k}={v}" for k, v in onnx.attributes(cell).items())
         out.append(f"build the ONNX node with {attributes}")
     return out
