@@ -153,7 +153,7 @@ def infer_sizes(fmt: str, specs: Sequence[TensorSpec], arrays: Mapping[str, np.n
     """Sizes read off the arrays (``fixed`` ones given by the cell) and text saying where each came from."""
     names = [name for name in ("n", "m", "p") if getattr(symbols, name) is not None]
     values = dict(fixed)
-    source = {name: "given by the cell" for name in fixed}
+    source = {name: "the cell" for name in fixed}
     by_symbol = {getattr(symbols, name): name for name in names}
     for spec in specs:
         if spec.name not in arrays or arrays[spec.name].ndim != len(symbolic.array(spec)):
