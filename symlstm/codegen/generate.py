@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy import MatrixSymbol
+from sympy import MatMul, MatrixSymbol, Transpose
 
 from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
 from symlstm.codegen.program import NOTES, Program, Statement
@@ -58,6 +58,7 @@ class Section:
     lines: list[str] = field(default_factory=list)
     scratch: dict[str, sp.Expr] = field(default_factory=dict)
     helpers: dict[str, str] = field(default_factory=dict)
+    setup: list[str] = field(default_factory=list)
 
 
 class Passes:
@@ -203,6 +204,12 @@ class Passes:
                 names[symbol] = self.ident[symbol]
                 same_rows.setdefault(self.slice(symbol, names[self.views[symbol][0]]), []).append(names[symbol])
         bindings += [f"{' = '.join(sorted(group))} = {code}" for code, group in same_rows.items()]
+        for weight in sorted(self._left_factors(statements), key=lambda w: w.name):
+            # W·v is v @ Wᵀ: a contiguous copy of Wᵀ made once makes every step's GEMM a plain (NN) one
+            name = f"{self.shared_names()[weight]}_T"
+            names[Transpose(weight)] = name
+            section.setup.append(f"{name} = np.ascontiguousarray({self.shared_names()[weight]}.T)"
+                                 "  # contiguous, for the loop's GEMM")
         printer = self._printer(names)
         body = []
         for s in statements:
@@ -226,6 +233,17 @@ class Passes:
             if symbol in self.batched:
                 names[symbol] = self.slice(symbol, names[self.views[symbol][0]])
         return names
+
+    def _left_factors(self, statements: tuple[Statement, ...]) -> set[MatrixSymbol]:
+        """Shared symbols W of products W·v (v batched) in ``statements``."""
+        found = set()
+        for s in statements:
+            for node in s.rhs.atoms(MatMul):
+                _, factors = node.as_coeff_matrices()
+                if len(factors) == 2 and isinstance(factors[0], MatrixSymbol) and factors[0] not in self.batched \
+                        and factors[1] in self.batched:
+                    found.add(factors[0])
+        return found
 
     def sequence(self, statements: tuple[Statement, ...], targets: dict[MatrixSymbol, str]) -> Section:
         """Statements over all steps at once (time flattened into the batch) before or after a loop."""

@@ -68,6 +68,24 @@ def _parameters(params):
     return p, sizes
 
 
+_WORKSPACE = {}  # internal arrays kept between calls: memory used again is not zeroed again by the OS
+
+
+def _workspace(name, shape):
+    """An uninitialised DTYPE array for internal use: the last call's if it has the same shape."""
+    array = _WORKSPACE.pop(name, None)
+    return array if array is not None and array.shape == shape else np.empty(shape, DTYPE)
+
+
+def _keep(**arrays):
+    _WORKSPACE.update(arrays)
+
+
+def release_workspace():
+    """Free the internal arrays (``a_all``, ...) kept between calls."""
+    _WORKSPACE.clear()
+
+
 def _pattern(name):
     shape = PARAMS[name]
     return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
@@ -115,7 +133,8 @@ class _Module:
 
     def _allocate(self, section: Section) -> list[str]:
         self.helpers.update(section.helpers)
-        return [f"{name} = np.empty((B, {self.passes.size(rows)}), DTYPE)" for name, rows in section.scratch.items()]
+        return section.setup + [f"{name} = np.empty((B, {self.passes.size(rows)}), DTYPE)"
+                                for name, rows in section.scratch.items()]
 
     def _parameters(self, code: list[str]) -> list[str]:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
@@ -160,7 +179,7 @@ class _Module:
                          f"# {text(s)} for every step; row 0 is the initial state",
                          f"{passes.storage(s)}[0] = {passes.states[s][0].name}0"]
             else:
-                body.append(f"{passes.storage(s)} = np.empty((T, B, {self._rows(s)}), DTYPE)"
+                body.append(f'{passes.storage(s)} = _workspace("{passes.storage(s)}", (T, B, {self._rows(s)}))'
                             f"  # {text(s)} for every step")
         hoisted = passes.sequence(p.hoisted, {})
         loop = passes.loop(p.forward, forward=True)
@@ -170,12 +189,17 @@ class _Module:
         return [f"def _forward(p, {self.arrays}, {self.all_sizes}):",
                 '    """The forward pass over all T steps, keeping what the backward pass reads."""'] + _indent(body)
 
+    def _keep(self, symbols) -> str:
+        internal = [self.passes.storage(s) for s in symbols if s not in self.passes.states]
+        return f"_keep({', '.join(f'{name}={name}' for name in internal)})"
+
     def forward(self) -> list[str]:
         states = ", ".join(f"{st.name}_all[1:]" for st in self.cell.states)
         return [f"def forward(params, {', '.join(self.inputs + [f'{n}=None' for n in self.initial])}):",
                 '    """The states after every step (see the module docstring)."""',
                 f"    p, {self.arrays}, ({self.all_sizes}) = _inputs(params, {self.arrays})",
-                f"    {self.kept} = _forward(p, {self.arrays}, {self.all_sizes})", f"    return {states}"]
+                f"    {self.kept} = _forward(p, {self.arrays}, {self.all_sizes})",
+                f"    {self._keep(self.passes.kept_forward)}", f"    return {states}"]
 
     def signature(self) -> str:
         return ", ".join(self.inputs + self.upstream + [f"{n}=None" for n in self.initial] + ["*"]
@@ -193,8 +217,8 @@ class _Module:
             body.append(f"{buf} = np.zeros((B, {rows}), DTYPE) if {final} is None else "
                         f'_check("{final}", _array("{final}", {final}), (B, {rows}), "(B, {rows})", sizes).copy()')
         body.append(f"{self.kept} = _forward(p, {self.arrays}, {self.all_sizes})")
-        compute = [f"{passes.storage(s)} = np.empty((T, B, {self._rows(s)}), DTYPE)  # {text(s)} for every step"
-                   for s in passes.kept_backward]
+        compute = [f'{passes.storage(s)} = _workspace("{passes.storage(s)}", (T, B, {self._rows(s)}))'
+                   f"  # {text(s)} for every step" for s in passes.kept_backward]
         seeds = tuple(Statement(r.incoming, r.outgoing if r.upstream is None else MatAdd(r.outgoing, r.upstream),
                                 "recurrence") for r in self.recurrence
                       if passes.buffers.get(r.incoming) != passes.buffers[r.outgoing] or r.upstream is not None)
@@ -211,6 +235,7 @@ class _Module:
         self.helpers.update({**after.helpers, **grads.helpers})
         compute += after.lines + grads.lines
         compute += [f'grads["{name}"] = {passes.buffers[r.outgoing]}' for r, name in zip(self.recurrence, self.initial)]
+        compute.append(self._keep(passes.kept_forward + passes.kept_backward))
         compute.append(f"return {', '.join(f'{st.name}_all[1:]' for st in self.cell.states)}, grads")
         body += self._parameters(compute) + compute
         return [f"def forward_backward(params, {self.signature()}):",

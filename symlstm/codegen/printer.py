@@ -93,7 +93,8 @@ class BatchedNumPyPrinter(NumPyPrinter):
     ----------
     names
         The Python expression that holds each MatrixSymbol (``h_{t-1}`` → ``"h_prev"``,
-        ``a_{f,t}`` → ``"a[:, n:2*n]"``).  A symbol missing here is a :class:`CodegenError`.
+        ``a_{f,t}`` → ``"a[:, n:2*n]"``), and optionally the transpose of a shared one
+        (``Wᵀ`` → ``"W_T"``, a contiguous copy).  A symbol missing here is a :class:`CodegenError`.
     batched
         The symbols that hold one column vector per example (inputs, states, intermediates and
         their adjoints); every other symbol is shared by the batch (parameters).
@@ -101,7 +102,7 @@ class BatchedNumPyPrinter(NumPyPrinter):
 
     printmethod = "_symlstm_numpy"
 
-    def __init__(self, names: Mapping[MatrixSymbol, str], batched: Collection[MatrixSymbol],
+    def __init__(self, names: Mapping[MatrixExpr, str], batched: Collection[MatrixSymbol],
                  settings: dict | None = None):
         super().__init__(settings or {})
         self.names = dict(names)
@@ -142,9 +143,11 @@ class BatchedNumPyPrinter(NumPyPrinter):
         return self.names[expr]
 
     def _transposed(self, expr: MatrixExpr) -> str:
-        """The array of ``exprᵀ`` for a shared ``expr`` (``W.T``; ``(Wᵀ)ᵀ`` is ``W``)."""
+        """The array of ``exprᵀ`` for a shared ``expr`` (``W.T``; ``(Wᵀ)ᵀ`` is ``W``; or a name for ``Wᵀ``)."""
         if isinstance(expr, Transpose):
             return self._print(expr.arg)
+        if Transpose(expr) in self.names:
+            return self.names[Transpose(expr)]
         return atom(self._print(expr)) + ".T"
 
     def _product(self, expr: MatMul) -> tuple[str, str]:
