@@ -5,6 +5,7 @@ from chapter import Chapter
 from symlstm import cell
 from symlstm.claims import variants
 from symlstm.document import equations_section
+from symlstm.layouts import conversion_claim
 
 
 def chapter() -> Chapter:
@@ -26,4 +27,12 @@ def chapter() -> Chapter:
     for spec, claim, words in cases:
         ch.say(f"## {spec.title}", words, equations_section(spec).markdown)
         ch.claim(claim)
+    ch.say("## Framework layouts",
+           "PyTorch stacks the gates i, f, g, o; Keras stores i, f, c, o with transposed kernels and one bias; "
+           "ONNX stacks i, o, f, c and keeps two biases end to end; TFLite keeps one tensor per gate. "
+           "`symlstm.convert` moves weights between them, and each conversion is a claim: the source's own "
+           "equations on its tensors equal the destination's on the converted ones, gate by gate.")
+    lstm = cell("lstm")
+    for src, dst in (("keras", "pytorch"), ("onnx", "pytorch"), ("tflite", "keras")):
+        ch.claim(conversion_claim(src, dst, lstm))
     return ch

@@ -12,8 +12,11 @@ from symlstm.errors import CellError, ShapeError
 from symlstm.explain import explain
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.graph import cell_graph
+from symlstm.layouts import convert
 
 __version__ = "0.1.0"
 
-__all__ = ["CellError", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell", "cell_graph", "explain",
-           "known_cells"]
+__all__ = [
+    "CellError", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell", "cell_graph", "convert", "explain",
+    "known_cells",
+]

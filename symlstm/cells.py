@@ -11,7 +11,9 @@ Variants (each an option of ``cell("lstm", …)``):
 
 * ``peephole=True`` — as ONNX and TFLite define it: ``a_i``, ``a_f`` gain ``p_i ⊙ c_{t-1}``, ``p_f ⊙ c_{t-1}``
   and ``a_o`` gains ``p_o ⊙ c_t`` (so o is computed after the new cell state); ``p_k`` are n-vectors;
-* ``cifg=True`` — coupled input and forget gate, ``i_t = 1 − f_t`` (TFLite CIFG, ONNX ``input_forget``);
+* ``cifg=True`` — coupled input and forget gate, ``i_t = 1 − f_t`` (TFLite's CIFG; ONNX's ``input_forget``
+  couples the other way round, ``f = 1 − i``, so symlstm.layouts stores the forget weights negated in its
+  input slot);
 * ``proj_size=p`` — PyTorch's projection: ``h_t = W_hr·(o_t ⊙ tanh(c_t))`` has p entries, ``W_k`` is n×(p+m).
 
 ``cell("gru")`` is PyTorch's GRU (``torch.nn.GRUCell``), gates r, z and the candidate n::

@@ -1,4 +1,4 @@
-"""The ``symlstm`` command: derive, verify, explain.
+"""The ``symlstm`` command: derive, verify, explain, convert.
 
 Every user error ends in one line on stderr (``symlstm: error: …``) and exit status 2; a claim that
 should hold but does not makes ``verify`` exit 1.
@@ -21,6 +21,7 @@ from symlstm.document import Section, claims_section, equations_section, markdow
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
 from symlstm.graph import write_graph
+from symlstm.layouts import convert_file, known_formats
 from symlstm.printing.latex import latex
 from symlstm.render import RenderResult, render_equations, render_tex
 from symlstm.report import check_all, summary_table
@@ -144,6 +145,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    print("\n".join(convert_file(args.input, args.output, args.src, args.dst, _cell_from(args))))
+    return 0
+
+
 def _add_cell_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("cell", nargs="?", default="lstm", help=f"cell name ({', '.join(known_cells())})")
     parser.add_argument("--peephole", action="store_true", help="LSTM with peephole connections")
@@ -172,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     explainer.add_argument("--gate", default="f", help="gate i, f, g or o (default: f)")
     explainer.add_argument("--picture", default=None, metavar="FILE", help="also draw the shapes (.svg or .png)")
     explainer.set_defaults(run=cmd_explain)
+
+    conv = commands.add_parser("convert", help="rewrite a cell's weights from one framework's layout in another's")
+    conv.add_argument("--from", dest="src", required=True, choices=known_formats(), help="layout of IN")
+    conv.add_argument("--to", dest="dst", required=True, choices=known_formats(), help="layout to write")
+    conv.add_argument("input", metavar="IN", help=".npz file of the source tensors (no pickles)")
+    conv.add_argument("output", metavar="OUT", help=".npz file to write")
+    _add_cell_arguments(conv)
+    conv.set_defaults(run=cmd_convert)
     return parser
 
 

@@ -6,6 +6,7 @@ from symlstm import claims
 from symlstm.claims import variants
 from symlstm.claims.base import Claim
 from symlstm.claims.gradients import gradient_claims
+from symlstm.layouts import layout_claims
 from symlstm.spec import CellSpec
 
 
@@ -43,5 +44,5 @@ def variant_claims(cell: CellSpec) -> list[Claim]:
 
 
 def claims_for(cell: CellSpec) -> list[Claim]:
-    """All claims about ``cell``: forward equations, variants, then backpropagation through time."""
-    return forward_claims(cell) + variant_claims(cell) + gradient_claims(cell)
+    """All claims about ``cell``: forward equations, variants, framework layouts, then backpropagation through time."""
+    return forward_claims(cell) + variant_claims(cell) + layout_claims(cell) + gradient_claims(cell)

@@ -109,3 +109,30 @@ def test_explain_writes_the_shape_picture(capsys, tmp_path):
 def test_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "symlstm", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("symlstm ")
+
+
+def test_convert_round_trip_through_files(capsys, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n, m = 3, 2
+    keras = {"kernel": rng.normal(size=(m, 4 * n)), "recurrent_kernel": rng.normal(size=(n, 4 * n)),
+             "bias": rng.normal(size=4 * n)}
+    np.savez(tmp_path / "keras.npz", **keras)
+    assert run(capsys, "convert", "--from", "keras", "--to", "pytorch", str(tmp_path / "keras.npz"),
+               str(tmp_path / "torch.npz"))[0] == 0
+    assert run(capsys, "convert", "--from", "pytorch", "--to", "keras", str(tmp_path / "torch.npz"),
+               str(tmp_path / "back.npz"))[0] == 0
+    with np.load(tmp_path / "back.npz", allow_pickle=False) as back:
+        for name, value in keras.items():
+            np.testing.assert_allclose(back[name], value, rtol=1e-15)
+
+
+def test_convert_refuses_pickles_in_one_line(capsys, tmp_path):
+    import numpy as np
+
+    np.savez(tmp_path / "evil.npz", kernel=np.array([{"a": 1}], dtype=object))
+    status, _, err = run(capsys, "convert", "--from", "keras", "--to", "pytorch", str(tmp_path / "evil.npz"),
+                         str(tmp_path / "out.npz"))
+    assert status == 2 and "pickled object array" in err and err.count("\n") == 1
+    assert not (tmp_path / "out.npz").exists()
