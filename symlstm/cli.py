@@ -13,17 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from symlstm import __version__
-from symlstm.bptt import bptt
 from symlstm.cells import cell as make_cell
 from symlstm.cells import known_cells
 from symlstm.claims.base import Claim
-from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
+from symlstm.derivation import write_derivation
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
-from symlstm.graph import write_graph
 from symlstm.layouts import convert_file, known_formats
-from symlstm.printing.latex import latex
-from symlstm.render import RenderResult, render_equations, render_tex
+from symlstm.render import RenderResult
 from symlstm.report import check_all, summary_table
 from symlstm.shapes_picture import write_shapes_picture
 from symlstm.spec import CellSpec
@@ -69,37 +66,15 @@ def _report(result: RenderResult) -> list[Path]:
 
 def cmd_derive(args: argparse.Namespace) -> int:
     cell = _cell_from(args)
-    claims = claims_for(cell)
-    check_all(claims, progress=_progress)
-    gradients = bptt(cell)
-    sections = [
-        shapes_section(cell),
-        equations_section(cell),
-        Section("", gradients.latex(), gradients.markdown()),  # the section brings its own heading
-        claims_section("Claims and proofs",
-                       "Each claim is checked by symlstm; a refuted claim says why.", claims),
-    ]
-    title = f"symlstm: the {cell.title}"
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    tex = tex_document(title, sections)
-    written = []
-    for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
-        path = out / f"{cell.name}{suffix}"
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    if not args.no_pictures:
-        written += _report(render_tex(tex, out, cell.name))
-        backward = "\\begin{aligned}\n" + " \\\\\n".join(
-            f"{latex(a.lhs)} &= {latex(a.rhs, order='none')}" for a in gradients.step) + "\n\\end{aligned}"
-        written += _report(render_equations([cell.latex(), backward], out, f"{cell.name}-equations",
-                                            title=cell.title))
-        written += _report(write_graph(cell, out, f"{cell.name}-graph"))
-    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and {len(gradients.step)} backward equations")
-    for path in written:
+    derivation = write_derivation(cell, args.out, pictures=not args.no_pictures, progress=_progress)
+    for note in derivation.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and "
+          f"{len(derivation.gradients.step)} backward equations")
+    for path in derivation.files:
         print(f"wrote {path}")
-    print(summary_table(claims))
-    return 0 if all(claim.as_expected for claim in claims) else 1
+    print(summary_table(derivation.claims))
+    return 0 if derivation.ok else 1
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -71,9 +71,10 @@ def test_verify_fails_when_a_claim_does_not_hold(capsys, monkeypatch):
 @pytest.fixture
 def forward_claims_only(monkeypatch):
     """derive's documents without the slower BPTT claims (verify runs them all above)."""
+    from symlstm import derivation
     from symlstm.verification import forward_claims
 
-    monkeypatch.setattr(cli, "claims_for", forward_claims)
+    monkeypatch.setattr(derivation, "claims_for", forward_claims)
 
 
 def test_derive_writes_tex_and_markdown(capsys, tmp_path, forward_claims_only):

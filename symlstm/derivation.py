@@ -1,0 +1,83 @@
+"""The main job for one cell: derive, prove, print and draw it, writing the files ``symlstm derive`` writes.
+
+This is the one place besides the CLI that writes files; everything it writes is made by the pure modules
+(:mod:`symlstm.document`, :mod:`symlstm.render`, :mod:`symlstm.graph`).  It works for any
+:class:`~symlstm.spec.CellSpec`, built in or written by a user with :class:`~symlstm.spec.CellBuilder`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from symlstm.bptt import BPTT, bptt
+from symlstm.claims.base import Claim
+from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
+from symlstm.graph import write_graph
+from symlstm.printing.latex import latex
+from symlstm.render import RenderResult, render_equations, render_tex
+from symlstm.report import check_all
+from symlstm.spec import CellSpec
+from symlstm.verification import claims_for
+
+
+@dataclass
+class Derivation:
+    """What :func:`write_derivation` did: the claims it checked, the gradients, the files and any notes."""
+
+    cell: CellSpec
+    claims: list[Claim]
+    gradients: BPTT
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every claim came out as expected."""
+        return all(claim.as_expected for claim in self.claims)
+
+    def _add(self, result: RenderResult) -> None:
+        self.files += list(result.files)
+        if result.note:
+            self.notes.append(result.note)
+
+
+def document_sections(cell: CellSpec, gradients: BPTT, claims: list[Claim]) -> list[Section]:
+    """The sections of a cell's derivation document, in order."""
+    return [
+        shapes_section(cell),
+        equations_section(cell),
+        Section("", gradients.latex(), gradients.markdown()),  # the section brings its own heading
+        claims_section("Claims and proofs", "Each claim is checked by symlstm; a refuted claim says why.", claims),
+    ]
+
+
+def backward_latex(gradients: BPTT) -> str:
+    """One backward step as a LaTeX ``aligned`` block."""
+    lines = [f"{latex(a.lhs)} &= {latex(a.rhs, order='none')}" for a in gradients.step]
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
+                     progress: Callable[[str], None] | None = None) -> Derivation:
+    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md`` and (``pictures``) the PDF,
+    PNG/SVG pages, an equations picture and the drawn cell.  Missing optional tools become notes."""
+    claims = claims_for(cell)
+    check_all(claims, progress=progress)
+    derivation = Derivation(cell, claims, bptt(cell))
+    sections = document_sections(cell, derivation.gradients, claims)
+    title = f"symlstm: the {cell.title}"
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    tex = tex_document(title, sections)
+    for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
+        path = folder / f"{cell.name}{suffix}"
+        path.write_text(text, encoding="utf-8")
+        derivation.files.append(path)
+    if pictures:
+        derivation._add(render_tex(tex, folder, cell.name))
+        derivation._add(render_equations([cell.latex(), backward_latex(derivation.gradients)], folder,
+                                         f"{cell.name}-equations", title=cell.title))
+        derivation._add(write_graph(cell, folder, f"{cell.name}-graph"))
+    return derivation
