@@ -21,11 +21,12 @@ import sympy as sp
 from sympy import MatMul, MatrixSymbol, Transpose
 
 from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
-from symlstm.codegen.program import NOTES, Program, Statement
+from symlstm.codegen.program import Program
+from symlstm.codegen.statements import NOTES, Statement
 from symlstm.printing.text import TextPrinter
 
 RESERVED = {"np", "p", "t", "T", "B", "params", "grads", "sizes", "DTYPE"}
-_PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), ("\\", ""))
+_PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), (r"\tilde{a}", "ã"), ("\\", ""))
 
 
 def plain(name: str) -> str:
@@ -96,18 +97,19 @@ class Passes:
 
     def _batched(self) -> set[MatrixSymbol]:
         p = self.program
-        shared = {v.symbol for v in self.cell.params} | {s for st in p.layout.stacks for s in (*st.weights, st.bias)}
+        self.shared = {v.symbol for v in self.cell.params} | {s.lhs for s in p.prepared}
+        self.shared |= {s for st in p.layout.stacks for s in (*st.weights, st.bias)}
         symbols = set()
         for s in (*p.hoisted, *p.forward, *p.backward, *p.after):
             symbols |= s.reads | {s.lhs}
         symbols |= set(self.views) | {st.preactivation for st in p.layout.stacks}
         symbols |= {st.adjoint for st in p.layout.stacks}
         symbols |= {s for r in p.bptt.recurrence for s in (r.incoming, r.upstream, r.outgoing) if s is not None}
-        return {s for s in symbols if s not in shared and not self._is_block(s)}
+        return {s for s in symbols if s not in self.shared and not self._is_block(s)}
 
     def _is_block(self, symbol: MatrixSymbol) -> bool:
-        return symbol in self.views and self.views[symbol][0] in self.program.layout.stacks[0].weights \
-            if self.program.layout.stacks else False
+        """Whether ``symbol`` is rows of a parameter (``W_{fh}`` of ``weight_hh``, ``b_f`` of ``b``)."""
+        return symbol in self.views and self.views[symbol][0] in self.shared
 
     # -- where each value lives ------------------------------------------------------
     def rows(self, symbol: MatrixSymbol) -> str:
@@ -161,6 +163,7 @@ class Passes:
     def shared_names(self) -> dict[MatrixSymbol, str]:
         p = self.program
         names = {v.symbol: v.ident for v in p.layout.kept}
+        names.update({s.lhs: self.ident[s.lhs] for s in p.prepared})
         for stack in p.layout.stacks:
             names.update({w: w.name for w in stack.weights})
             names[stack.bias] = self.ident[stack.bias]
@@ -203,7 +206,13 @@ class Passes:
             if symbol in self.batched:
                 names[symbol] = self.ident[symbol]
                 same_rows.setdefault(self.slice(symbol, names[self.views[symbol][0]]), []).append(names[symbol])
-        bindings += [f"{' = '.join(sorted(group))} = {code}" for code, group in same_rows.items()]
+        for code, group in same_rows.items():
+            if code in group:  # all the rows of an array already named
+                group.remove(code)
+                for symbol in [s for s, name in names.items() if name in group]:
+                    names[symbol] = code
+            elif group:
+                bindings.append(f"{' = '.join(sorted(group))} = {code}")
         for weight in sorted(self._left_factors(statements), key=lambda w: w.name):
             # W·v is v @ Wᵀ: a contiguous copy of Wᵀ made once makes every step's GEMM a plain (NN) one
             name = f"{self.shared_names()[weight]}_T"
@@ -233,6 +242,15 @@ class Passes:
             if symbol in self.batched:
                 names[symbol] = self.slice(symbol, names[self.views[symbol][0]])
         return names
+
+    def prepared(self) -> Section:
+        """Values computed once from the parameters, before the loops (e.g. ``Γ·weight_hh``)."""
+        section = Section()
+        printer = self._printer({})
+        for s in self.program.prepared:
+            section.lines += [self._comment(s), f"{self.ident[s.lhs]} = {printer.value(s.rhs)}"]
+        section.helpers.update(printer.helpers)
+        return section
 
     def _left_factors(self, statements: tuple[Statement, ...]) -> set[MatrixSymbol]:
         """Shared symbols W of products W·v (v batched) in ``statements``."""

@@ -17,7 +17,8 @@ from symlstm.bptt import bptt
 from symlstm.codegen.generate import Passes, Section, text
 from symlstm.codegen.layout import layout
 from symlstm.codegen.printer import CodegenError
-from symlstm.codegen.program import Program, Statement, schedule
+from symlstm.codegen.program import Program, schedule
+from symlstm.codegen.statements import Statement
 from symlstm.spec import CellSpec
 
 DTYPES = ("float32", "float64")
@@ -181,10 +182,10 @@ class _Module:
             else:
                 body.append(f'{passes.storage(s)} = _workspace("{passes.storage(s)}", (T, B, {self._rows(s)}))'
                             f"  # {text(s)} for every step")
-        hoisted = passes.sequence(p.hoisted, {})
+        prepared, hoisted = passes.prepared(), passes.sequence(p.hoisted, {})
         loop = passes.loop(p.forward, forward=True)
-        self.helpers.update(hoisted.helpers)
-        body += hoisted.lines + self._allocate(loop) + ["for t in range(T):"] + _indent(loop.lines)
+        self.helpers.update({**prepared.helpers, **hoisted.helpers})
+        body += prepared.lines + hoisted.lines + self._allocate(loop) + ["for t in range(T):"] + _indent(loop.lines)
         body = self._parameters(body) + body + [f"return {self.kept}"]
         return [f"def _forward(p, {self.arrays}, {self.all_sizes}):",
                 '    """The forward pass over all T steps, keeping what the backward pass reads."""'] + _indent(body)

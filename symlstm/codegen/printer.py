@@ -217,10 +217,13 @@ class BatchedNumPyPrinter(NumPyPrinter):
         return "0"
 
     def _print_BlockMatrix(self, expr: BlockMatrix) -> str:
-        if expr.blocks.cols != 1 or self.kind(expr) != COL:
-            raise CodegenError(f"the NumPy printer only stacks batched column vectors, not {text(expr)}")
+        """``[u; v]``: batched columns side by side in a row (axis 1); shared blocks one above the other."""
+        if expr.blocks.cols != 1 or self.kind(expr) == ROW:
+            raise CodegenError(f"the NumPy printer only stacks blocks vertically, not {text(expr)}")
+        if len(expr.blocks) == 1:
+            return self._print(expr.blocks[0])
         parts = ", ".join(self._print(b) for b in expr.blocks)
-        return f"np.concatenate(({parts}), axis=1)"
+        return f"np.concatenate(({parts}), axis={1 if self.kind(expr) == COL else 0})"
 
     def emptyPrinter(self, expr) -> str:
         raise CodegenError(f"the NumPy printer has no rule for {type(expr).__name__} node {text(expr)}")
@@ -357,6 +360,8 @@ class BatchedNumPyPrinter(NumPyPrinter):
 
     def _assign_product(self, target: str, expr: MatMul) -> list[str]:
         coeff, factors = expr.as_coeff_matrices()
+        if len(factors) == 1 and coeff != 1 and self._simple(factors[0]) is not None:
+            return [f"np.multiply({self._simple(factors[0])}, {self._print(coeff)}, out={target})"]
         if len(factors) == 1:
             lines = self._assign(target, factors[0])
         elif len(factors) == 2 and all(self._simple(f) is not None for f in factors):

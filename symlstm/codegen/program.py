@@ -43,32 +43,11 @@ from symlstm.algebra import add, matmul
 from symlstm.bptt import BPTT
 from symlstm.codegen.layout import Layout, Stack
 from symlstm.codegen.printer import CodegenError
+from symlstm.codegen.statements import Statement
+from symlstm.codegen.tanh_form import TanhForm
 from symlstm.functions import scalar_function
 from symlstm.printing.text import text
 from symlstm.spec import Assignment, identifier
-
-NOTES = {
-    "stacked": "stacked-gates claim: one product per block for all gates",
-    "hoist": "concat-split claim: the terms that read no state, for all steps in one GEMM before the loop",
-    "sink": "nothing in the loop reads it: for all steps in one GEMM after the loop",
-    "sum": "Σ_t δa_t·u_tᵀ = δAᵀ·U, time flattened into the batch: one GEMM",
-    "named": "computed once and stored: the backward pass reads it",
-    "cse": "common sub-expression (SymPy cse)",
-    "recurrence": "the recurrence: the upstream gradient of step t plus what step t + 1 sent back",
-}
-
-
-@dataclass(frozen=True)
-class Statement:
-    """``lhs = rhs`` and the rule that put it here (a key of :data:`NOTES`, or "")."""
-
-    lhs: MatrixSymbol
-    rhs: MatrixExpr
-    rule: str = ""
-
-    @property
-    def reads(self) -> set[MatrixSymbol]:
-        return set(self.rhs.atoms(MatrixSymbol))
 
 
 @dataclass(frozen=True)
@@ -77,6 +56,7 @@ class Program:
 
     layout: Layout
     bptt: BPTT
+    prepared: tuple[Statement, ...]
     hoisted: tuple[Statement, ...]
     forward: tuple[Statement, ...]
     backward: tuple[Statement, ...]
@@ -90,7 +70,7 @@ class Program:
     @property
     def expressions(self) -> list[str]:
         """Every equation the module is printed from, as text (hashed into the module's header)."""
-        parts = [*self.hoisted, *self.forward, *self.backward, *self.after]
+        parts = [*self.prepared, *self.hoisted, *self.forward, *self.backward, *self.after]
         lines = [f"{s.lhs.name} = {text(s.rhs)}" for s in parts]
         return lines + [f"grad {name} = Σ_t {text(expr)}" for name, expr in self.gradients]
 
@@ -134,14 +114,14 @@ def _name_functions(statements: list[Statement], idents: dict) -> tuple[list[Sta
     return out, named
 
 
-def _hoist(statements: list[Statement], invariant: set[MatrixSymbol]) -> tuple[list, list]:
-    """Split off the terms of each sum that read only inputs and parameters (rule ``hoist``)."""
+def _hoist(statements: list[Statement], invariant: set[MatrixSymbol], inputs: set[MatrixSymbol]) -> tuple[list, list]:
+    """Split off the terms of each sum that read only inputs and parameters, if one reads an input (rule ``hoist``)."""
     hoisted, loop = [], []
     for s in statements:
         terms = s.rhs.args if isinstance(s.rhs, MatAdd) else (s.rhs,)
         fixed = [t for t in terms if t.atoms(MatrixSymbol) <= invariant]
         varying = [t for t in terms if not t.atoms(MatrixSymbol) <= invariant]
-        if fixed and varying and isinstance(s.rhs, MatAdd):
+        if varying and isinstance(s.rhs, MatAdd) and any(t.atoms(MatrixSymbol) & inputs for t in fixed):
             hoisted.append(Statement(s.lhs, fixed[0] if len(fixed) == 1 else MatAdd(*fixed), "hoist"))
             loop.append(Statement(s.lhs, MatAdd(s.lhs, *varying), s.rule))
         else:
@@ -217,6 +197,8 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
     idents = dict(bptt.idents)
     views: dict = {}
     forward = [Statement(a.lhs, a.rhs) for a in cell.assignments]
+    prepared, overwrites = [], {}
+    later = set().union(*(a.rhs.atoms(MatrixSymbol) for a in (*bptt.step, *bptt.parameter_step)))
     for stack in layout.stacks:
         forward = _stack_forward(stack, forward)
         idents[stack.preactivation] = cell.var(stack.gates[0].preactivation).ident.split("_")[0] + \
@@ -229,10 +211,15 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
             views[bptt.adjoint_of[gate.preactivation]] = (stack.adjoint, lo, hi)
             for j, block in enumerate(gate.weight_blocks):
                 views[block] = (stack.weights[j], lo, hi)
+            views[gate.bias] = (stack.bias, lo, hi)
+        rewrite = TanhForm(stack, views, idents, overwrites)
+        if rewrite.applies and not later & {g.preactivation for g in stack.gates}:
+            scaled, forward = rewrite.apply(forward)
+            prepared += scaled
     forward, named = _name_functions(forward, idents)
-    invariant = {v.symbol for v in cell.inputs} | {v.symbol for v in layout.kept}
+    invariant = {v.symbol for v in cell.inputs} | {v.symbol for v in layout.kept} | {s.lhs for s in prepared}
     invariant |= {s for st in layout.stacks for s in (*st.weights, st.bias)}
-    hoisted, forward = _hoist(forward, invariant)
+    hoisted, forward = _hoist(forward, invariant, {v.symbol for v in cell.inputs})
 
     adjoint_of = bptt.adjoint_of
     step = []
@@ -262,8 +249,8 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
     for var in layout.kept:
         gradients.append((var.ident, by_name(bptt.weight_gradients[var.symbol].per_step, named)))
     gradients = [(name, expr) for name, expr in gradients if not isinstance(expr, ZeroMatrix)]
-    return _storage(Program(layout, bptt, tuple(hoisted), tuple(forward), tuple(backward), tuple(after),
-                            tuple(gradients), views, idents))
+    return _storage(Program(layout, bptt, tuple(prepared), tuple(hoisted), tuple(forward), tuple(backward),
+                            tuple(after), tuple(gradients), views, idents, overwrites=overwrites))
 
 
 def _storage(program: Program) -> Program:
@@ -272,10 +259,12 @@ def _storage(program: Program) -> Program:
     views = dict(program.views)
     after_reads = set().union(*(s.reads for s in program.after), *(e.atoms(MatrixSymbol) for _, e in program.gradients))
     later_reads = after_reads.union(*(s.reads for s in program.backward))
-    overwrites = {}
+    overwrites = dict(program.overwrites)
     for k, s in enumerate(program.forward):  # y = φ(a) may overwrite a if nothing reads a afterwards
         arg = s.rhs.expr if isinstance(s.rhs, ElementwiseApplyFunction) else None
-        if arg in views and arg not in later_reads and not any(arg in t.reads for t in program.forward[k + 1:]):
+        if s.lhs in overwrites or arg not in views:
+            continue
+        if arg not in later_reads and not any(arg in t.reads for t in program.forward[k + 1:]):
             overwrites[s.lhs] = arg
             views[s.lhs] = views[arg]
 
@@ -284,7 +273,7 @@ def _storage(program: Program) -> Program:
 
     forward_defined = {base(s.lhs) for s in (*program.hoisted, *program.forward)}
     backward_defined = {base(s.lhs) for s in program.backward} | {r.incoming for r in bptt.recurrence}
-    stored = {s.lhs for s in program.hoisted} | {st.current.symbol for st in cell.states}
+    stored = {base(s.lhs) for s in program.hoisted} | {st.current.symbol for st in cell.states}
     stored |= {base(s) for s in later_reads if base(s) in forward_defined}
     stored |= {base(s) for s in after_reads if base(s) in backward_defined}
     for r in bptt.recurrence:  # δh_{t-1} may go where δh_t was if the step no longer reads δh_t
