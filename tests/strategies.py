@@ -158,3 +158,10 @@ def lstm_problems(
         c0=draw(initial_states(B=s.B, n=s.n, dtype=dtype), label="c0"),
         upstream=draw(upstream_gradients(T=s.T, B=s.B, n=s.n, dtype=dtype), label="upstream"),
     )
+
+
+def integer_matrices(*, rows: int, cols: int, low: int = -9, high: int = 9) -> SearchStrategy[np.ndarray]:
+    """Integer matrices (rows, cols) with entries in ``low..high``, for exact (rational) checks."""
+    count = rows * cols
+    return st.lists(st.integers(low, high), min_size=count, max_size=count).map(
+        lambda entries: np.array(entries, dtype=np.int64).reshape(rows, cols))

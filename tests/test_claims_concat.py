@@ -5,6 +5,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import integer_matrices
 
 from symlstm import cell, claims
 from symlstm.algebra import concat, explicit, matmul, side_by_side
@@ -12,7 +13,6 @@ from symlstm.claims import EquivalenceClaim
 from symlstm.claims.stacking import stacked_gates
 
 LSTM = cell("lstm")
-small_ints = st.integers(-9, 9)
 
 
 @pytest.mark.parametrize("order", ["hx", "xh"])
@@ -22,18 +22,13 @@ def test_concat_split_holds_for_symbolic_sizes(order):
     assert "block algebra" in verdict.reason
 
 
-def _int_matrix(draw, rows, cols):
-    return np.array(draw(st.lists(small_ints, min_size=rows * cols, max_size=rows * cols)), dtype=np.int64
-                    ).reshape(rows, cols)
-
-
 @settings(max_examples=25, deadline=None)
 @given(data=st.data(), n=st.integers(1, 6), m=st.integers(1, 6), order=st.sampled_from(["hx", "xh"]))
 def test_concat_split_exact_at_concrete_sizes(data, n, m, order):
     claim = claims.concat_split(order, n=n, m=m)
     assert claim.check().holds
-    W_h, W_x = _int_matrix(data.draw, n, n), _int_matrix(data.draw, n, m)
-    h, x, b = _int_matrix(data.draw, n, 1), _int_matrix(data.draw, m, 1), _int_matrix(data.draw, n, 1)
+    W_h, W_x = data.draw(integer_matrices(rows=n, cols=n)), data.draw(integer_matrices(rows=n, cols=m))
+    h, x, b = (data.draw(integer_matrices(rows=rows, cols=1)) for rows in (n, m, n))
     stacked = np.vstack([h, x]) if order == "hx" else np.vstack([x, h])
     W = np.hstack([W_h, W_x]) if order == "hx" else np.hstack([W_x, W_h])
     expected = W @ stacked + b  # NumPy's own product of the concatenated form

@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import integer_matrices
 
 from symlstm import ShapeError
 from symlstm.explain import explain
@@ -62,15 +63,11 @@ def test_fractions_stay_exact():
     assert isinstance(e.preactivation[0], sp.Rational)
 
 
-def _ints(draw, count):
-    return draw(st.lists(st.integers(-5, 5), min_size=count, max_size=count))
-
-
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), n=st.integers(1, 4), m=st.integers(1, 4), gate=st.sampled_from("ifgo"))
 def test_numbers_agree_with_numpy(data, n, m, gate):
-    W = np.array(_ints(data.draw, n * (n + m))).reshape(n, n + m)
-    h, x, b = np.array(_ints(data.draw, n)), np.array(_ints(data.draw, m)), np.array(_ints(data.draw, n))
+    W = data.draw(integer_matrices(rows=n, cols=n + m, low=-5, high=5))
+    h, x, b = (data.draw(integer_matrices(rows=rows, cols=1, low=-5, high=5))[:, 0] for rows in (n, m, n))
     e = explain(W, h, x, b, gate=gate)
     pre = W @ np.concatenate([h, x]) + b
     assert [int(v) for v in e.preactivation] == pre.tolist()
