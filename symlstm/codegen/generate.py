@@ -63,7 +63,7 @@ class Section:
 
 
 class Passes:
-    """Prints the passes of ``program``; ``arguments`` names the module's arrays (``xs``, ``h0``, ``dhs``)."""
+    """Prints the passes of ``program``: where each value lives, and each section's statements."""
 
     def __init__(self, program: Program):
         self.program = program
@@ -113,6 +113,7 @@ class Passes:
 
     # -- where each value lives ------------------------------------------------------
     def rows(self, symbol: MatrixSymbol) -> str:
+        """The number of rows of ``symbol`` as code (``4*n``)."""
         return self.size(symbol.shape[0])
 
     @staticmethod
@@ -125,7 +126,7 @@ class Passes:
             return f"{self.states[symbol][0].name}_all"
         return f"{self.ident[symbol]}_all"
 
-    def step_code(self, symbol: MatrixSymbol, forward: bool) -> str | None:
+    def step_code(self, symbol: MatrixSymbol) -> str | None:
         """The code of ``symbol`` at step t (None for a (B, k) array allocated before the loop)."""
         if symbol in self.states:
             state, when = self.states[symbol]
@@ -161,6 +162,7 @@ class Passes:
         return f"{base}[{start}:{stop}]" if self._is_block(symbol) else f"{base}[:, {start}:{stop}]"
 
     def shared_names(self) -> dict[MatrixSymbol, str]:
+        """Names of the parameters, the values prepared from them, and their row blocks (``weight_hh[n:2*n]``)."""
         p = self.program
         names = {v.symbol: v.ident for v in p.layout.kept}
         names.update({s.lhs: self.ident[s.lhs] for s in p.prepared})
@@ -182,7 +184,7 @@ class Passes:
         over = f", in place of {text(over)}" if over is not None else ""
         return f"# {text(statement.lhs)} = {text(statement.rhs)}{over}{note}"
 
-    def loop(self, statements: tuple[Statement, ...], forward: bool) -> Section:
+    def loop(self, statements: tuple[Statement, ...]) -> Section:
         """The body of a time loop: bindings of step t's local names, then the statements."""
         used = set()
         for s in statements:
@@ -195,7 +197,7 @@ class Passes:
             if symbol in self.buffers:
                 names[symbol] = self.buffers[symbol]
                 continue
-            code = self.step_code(symbol, forward)
+            code = self.step_code(symbol)
             names[symbol] = self.ident[symbol]
             if code is not None:
                 bindings.append(f"{self.ident[symbol]} = {code}")

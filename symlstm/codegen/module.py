@@ -18,79 +18,12 @@ from symlstm.codegen.generate import Passes, Section, text
 from symlstm.codegen.layout import layout
 from symlstm.codegen.printer import CodegenError
 from symlstm.codegen.program import Program, schedule
+from symlstm.codegen.runtime import VALIDATION
 from symlstm.codegen.statements import Statement
 from symlstm.spec import CellSpec
 
 DTYPES = ("float32", "float64")
 
-VALIDATION = '''\
-def _array(name, value):
-    try:
-        return np.asarray(value, dtype=DTYPE)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} cannot be read as an array of {DTYPE.__name__}: {error}") from None
-
-
-def _check(name, array, expected, pattern, sizes):
-    if array.shape != expected:
-        raise ValueError(f"{name} has shape {array.shape}, expected {pattern} = {expected} ({_read(sizes)})")
-    return array
-
-
-def _read(sizes, *names):
-    """Where the sizes come from: ``n = 4 from weight_hh.shape[1]``."""
-    return ", ".join(f"{k} = {v} from {SIZE_SOURCES[k][0]}.shape[{SIZE_SOURCES[k][1]}]"
-                     for k, v in sizes.items() if not names or k in names)
-
-
-def _parameters(params):
-    """The parameters as DTYPE arrays, and the sizes they imply (KeyError or ValueError naming a parameter)."""
-    if not hasattr(params, "keys"):
-        raise ValueError(f"params must be a mapping from the names {list(PARAMS)} to arrays, "
-                         f"got {type(params).__name__}")
-    expected = ", ".join(f"{k} {_pattern(k)}" for k in PARAMS)
-    missing = [k for k in PARAMS if k not in params]
-    unexpected = sorted(str(k) for k in params.keys() if k not in PARAMS)
-    if missing:
-        extra = f"; got unexpected {unexpected}" if unexpected else ""
-        raise KeyError(f"missing parameter(s) {missing}; expected {expected}{extra}")
-    if unexpected:
-        raise ValueError(f"unexpected parameter(s) {unexpected}; expected {expected}")
-    p = {k: _array(k, params[k]) for k in PARAMS}
-    sizes = {}
-    for size, (name, axis) in SIZE_SOURCES.items():
-        if p[name].ndim != len(PARAMS[name]):
-            raise ValueError(f"{name} has shape {p[name].shape}, expected {_pattern(name)}")
-        sizes[size] = p[name].shape[axis]
-        if sizes[size] < 1:
-            raise ValueError(f"{name} has shape {p[name].shape}, so {size} = {sizes[size]}; every size must be >= 1")
-    for name, shape in param_shapes(**sizes).items():
-        _check(name, p[name], shape, _pattern(name), sizes)
-    return p, sizes
-
-
-_WORKSPACE = {}  # internal arrays kept between calls: memory used again is not zeroed again by the OS
-
-
-def _workspace(name, shape):
-    """An uninitialised DTYPE array for internal use: the last call's if it has the same shape."""
-    array = _WORKSPACE.pop(name, None)
-    return array if array is not None and array.shape == shape else np.empty(shape, DTYPE)
-
-
-def _keep(**arrays):
-    _WORKSPACE.update(arrays)
-
-
-def release_workspace():
-    """Free the internal arrays (``a_all``, ...) kept between calls."""
-    _WORKSPACE.clear()
-
-
-def _pattern(name):
-    shape = PARAMS[name]
-    return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
-'''
 
 
 def _header(cell: CellSpec, program: Program, dtype: str) -> list[str]:
@@ -183,7 +116,7 @@ class _Module:
                 body.append(f'{passes.storage(s)} = _workspace("{passes.storage(s)}", (T, B, {self._rows(s)}))'
                             f"  # {text(s)} for every step")
         prepared, hoisted = passes.prepared(), passes.sequence(p.hoisted, {})
-        loop = passes.loop(p.forward, forward=True)
+        loop = passes.loop(p.forward)
         self.helpers.update({**prepared.helpers, **hoisted.helpers})
         body += prepared.lines + hoisted.lines + self._allocate(loop) + ["for t in range(T):"] + _indent(loop.lines)
         body = self._parameters(body) + body + [f"return {self.kept}"]
@@ -223,7 +156,7 @@ class _Module:
         seeds = tuple(Statement(r.incoming, r.outgoing if r.upstream is None else MatAdd(r.outgoing, r.upstream),
                                 "recurrence") for r in self.recurrence
                       if passes.buffers.get(r.incoming) != passes.buffers[r.outgoing] or r.upstream is not None)
-        loop = passes.loop(seeds + p.backward, forward=False)
+        loop = passes.loop(seeds + p.backward)
         compute += self._allocate(loop) + ["for t in range(T - 1, -1, -1):"] + _indent(loop.lines) + ["grads = {}"]
         targets = {}
         written = {s.lhs for s in p.after}

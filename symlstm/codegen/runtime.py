@@ -1,0 +1,77 @@
+"""Support code every generated module carries, printed verbatim: input validation and the workspace.
+
+Nothing here is mathematics; it reads the module's own ``PARAMS``, ``SIZE_SOURCES`` and
+``param_shapes`` (printed from the cell's layout) so that every error names the array, the shape
+it has and the shape it should have — never a NumPy broadcasting traceback.  The workspace keeps the
+large internal arrays of one call for the next: the operating system zeroes fresh memory on first use,
+which costs as much as a GEMM at the benchmark sizes.
+"""
+
+VALIDATION = '''\
+def _array(name, value):
+    try:
+        return np.asarray(value, dtype=DTYPE)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} cannot be read as an array of {DTYPE.__name__}: {error}") from None
+
+
+def _check(name, array, expected, pattern, sizes):
+    if array.shape != expected:
+        raise ValueError(f"{name} has shape {array.shape}, expected {pattern} = {expected} ({_read(sizes)})")
+    return array
+
+
+def _read(sizes, *names):
+    """Where the sizes come from: ``n = 4 from weight_hh.shape[1]``."""
+    return ", ".join(f"{k} = {v} from {SIZE_SOURCES[k][0]}.shape[{SIZE_SOURCES[k][1]}]"
+                     for k, v in sizes.items() if not names or k in names)
+
+
+def _parameters(params):
+    """The parameters as DTYPE arrays, and the sizes they imply (KeyError or ValueError naming a parameter)."""
+    if not hasattr(params, "keys"):
+        raise ValueError(f"params must be a mapping from the names {list(PARAMS)} to arrays, "
+                         f"got {type(params).__name__}")
+    expected = ", ".join(f"{k} {_pattern(k)}" for k in PARAMS)
+    missing = [k for k in PARAMS if k not in params]
+    unexpected = sorted(str(k) for k in params.keys() if k not in PARAMS)
+    if missing:
+        extra = f"; got unexpected {unexpected}" if unexpected else ""
+        raise KeyError(f"missing parameter(s) {missing}; expected {expected}{extra}")
+    if unexpected:
+        raise ValueError(f"unexpected parameter(s) {unexpected}; expected {expected}")
+    p = {k: _array(k, params[k]) for k in PARAMS}
+    sizes = {}
+    for size, (name, axis) in SIZE_SOURCES.items():
+        if p[name].ndim != len(PARAMS[name]):
+            raise ValueError(f"{name} has shape {p[name].shape}, expected {_pattern(name)}")
+        sizes[size] = p[name].shape[axis]
+        if sizes[size] < 1:
+            raise ValueError(f"{name} has shape {p[name].shape}, so {size} = {sizes[size]}; every size must be >= 1")
+    for name, shape in param_shapes(**sizes).items():
+        _check(name, p[name], shape, _pattern(name), sizes)
+    return p, sizes
+
+
+_WORKSPACE = {}  # internal arrays kept between calls: memory used again is not zeroed again by the OS
+
+
+def _workspace(name, shape):
+    """An uninitialised DTYPE array for internal use: the last call's if it has the same shape."""
+    array = _WORKSPACE.pop(name, None)
+    return array if array is not None and array.shape == shape else np.empty(shape, DTYPE)
+
+
+def _keep(**arrays):
+    _WORKSPACE.update(arrays)
+
+
+def release_workspace():
+    """Free the internal arrays (``a_all``, ...) kept between calls."""
+    _WORKSPACE.clear()
+
+
+def _pattern(name):
+    shape = PARAMS[name]
+    return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
+'''
