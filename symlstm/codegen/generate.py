@@ -25,7 +25,7 @@ from symlstm.codegen.program import Program
 from symlstm.codegen.statements import NOTES, Statement
 from symlstm.printing.text import TextPrinter
 
-RESERVED = {"np", "p", "t", "T", "B", "params", "grads", "sizes", "DTYPE"}
+RESERVED = {"np", "weights", "t", "T", "B", "params", "grads", "sizes", "DTYPE"}
 _PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), (r"\tilde{a}", "ã"), ("\\", ""))
 
 
@@ -71,7 +71,8 @@ class Passes:
         self.ident = dict(program.idents)
         self.views = program.views
         self.batched = self._batched()
-        clash = sorted({self.ident[s] for s in self.batched if s in self.ident} & RESERVED)
+        names = {self.ident[s] for s in self.batched if s in self.ident} | {s.name for s in self.cell.size_symbols}
+        clash = sorted(names & RESERVED)
         if clash:
             raise CodegenError(f"cell {self.cell.name!r} uses the reserved name(s) {clash} for its values")
         self.states = {st.previous.symbol: (st, "prev") for st in self.cell.states}
@@ -270,9 +271,13 @@ class Passes:
         section = Section()
         names = self._seq_names(set().union(*(s.reads | {s.lhs} for s in statements)), targets, section)
         printer = self._printer(names)
+        printer.scratch_prefix = "_q"
+        body = []
         for s in statements:
-            section.lines.append(self._comment(s))
-            section.lines += printer.assign(names[s.lhs], s.rhs)
+            body.append(self._comment(s))
+            body += printer.assign(names[s.lhs], s.rhs)
+        section.lines += [f"{name} = np.empty((T * B, {self.size(rows)}), DTYPE)"
+                          for name, rows in printer.scratch.items()] + body
         section.helpers.update(printer.helpers)
         return section
 

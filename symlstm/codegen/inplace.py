@@ -46,7 +46,7 @@ class InPlaceStatements:
             raise CodegenError(f"no scratch array for the {self.kind(expr)} value {text(expr)}")
         rows = expr.shape[0]
         free = [name for name, r in self.scratch.items() if r == rows and name not in self._busy]
-        name = free[0] if free else f"_s{len(self.scratch)}"
+        name = free[0] if free else f"{self.scratch_prefix}{len(self.scratch)}"
         self.scratch[name] = rows
         self._busy.add(name)
         lines += self._assign(name, expr)
@@ -153,18 +153,28 @@ class InPlaceStatements:
             return [f"np.multiply({self._simple(factors[0])}, {self._print(coeff)}, out={target})"]
         if len(factors) == 1:
             lines = self._assign(target, factors[0])
-        elif len(factors) == 2 and all(self._simple(f) is not None for f in factors):
+        elif len(factors) == 2 and all(self._gemm_operand(f) is not None for f in factors):
             left, right = factors
+            lines = []
+            codes = [self._simple(f) or self._into_scratch(self._gemm_operand(f), lines) for f in factors]
             kinds = (self.kind(left), self.kind(right))
             if kinds == (SHARED, COL):  # W·v → v @ W.T
-                operands = (self._print(right), self._transposed(left))
+                operands = (codes[1], self._transposed(left))
             elif kinds == (COL, ROW):  # u·vᵀ → u.T @ v
-                operands = (atom(self._print(left)) + ".T", self._print(right))
+                operands = (atom(codes[0]) + ".T", codes[1])
             else:
-                operands = (self._print(left), self._print(right))
-            lines = [f"np.matmul({operands[0]}, {operands[1]}, out={target})"]
+                operands = tuple(codes)
+            lines.append(f"np.matmul({operands[0]}, {operands[1]}, out={target})")
         else:
             lines = [f"np.copyto({target}, {self._print(MatMul(*factors))})"]
         if coeff != 1:
             lines.append(f"{target} *= {self._print(coeff)}")
         return lines
+
+    def _gemm_operand(self, factor: MatrixExpr) -> MatrixExpr | None:
+        """What a GEMM operand needs computed first: nothing for a name (returns it), a batched
+        vector for a compound batched factor (``(δa ⊙ r)ᵀ`` → ``δa ⊙ r`` in scratch), None if neither."""
+        if self._simple(factor) is not None:
+            return factor
+        inner = factor.arg if isinstance(factor, Transpose) else factor
+        return inner if self.kind(inner) == COL else None

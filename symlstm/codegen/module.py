@@ -73,11 +73,11 @@ class _Module:
     def _parameters(self, code: list[str]) -> list[str]:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
         used = set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in code)))
-        lines = [f'{prm.name} = p["{prm.name}"]' for prm in self.layout.params if prm.name in used]
+        lines = [f'{prm.name} = weights["{prm.name}"]' for prm in self.layout.params if prm.name in used]
         for st in self.layout.stacks:
             name = self.passes.ident[st.bias]
             if name in used:
-                parts = " + ".join(f'p["{n}"]' for n in st.bias_params)
+                parts = " + ".join(f'weights["{n}"]' for n in st.bias_params)
                 lines.append(f"{name} = {parts}  # {st.bias.name} = {' + '.join(st.bias_params)}"
                              "  [stacked-gates claim]")
         return lines
@@ -86,7 +86,7 @@ class _Module:
         """``_inputs``: validation of the arrays ``forward`` takes, zeros for missing initial states."""
         lines = [f"def _inputs(params, {self.arrays}):",
                  '    """The parameters and arrays as DTYPE arrays of checked shapes, and the sizes."""',
-                 "    p, sizes = _parameters(params)",
+                 "    weights, sizes = _parameters(params)",
                  f"    {', '.join(self.sizes)} = {', '.join(f'sizes[{s!r}]' for s in self.sizes)}"]
         for k, (v, name) in enumerate(zip(self.cell.inputs, self.inputs)):
             rows = self._rows(v.symbol)
@@ -101,7 +101,7 @@ class _Module:
             rows = self._rows(st.current.symbol)
             lines.append(f"    {name} = np.zeros((B, {rows}), DTYPE) if {name} is None else "
                          f'_check("{name}", _array("{name}", {name}), (B, {rows}), "(B, {rows})", sizes)')
-        return lines + [f"    return p, {self.arrays}, ({self.all_sizes})"]
+        return lines + [f"    return weights, {self.arrays}, ({self.all_sizes})"]
 
     def forward_function(self) -> list[str]:
         """``_forward``: allocations, the hoisted GEMM, the time loop; returns the arrays kept for every step."""
@@ -120,7 +120,7 @@ class _Module:
         self.helpers.update({**prepared.helpers, **hoisted.helpers})
         body += prepared.lines + hoisted.lines + self._allocate(loop) + ["for t in range(T):"] + _indent(loop.lines)
         body = self._parameters(body) + body + [f"return {self.kept}"]
-        return [f"def _forward(p, {self.arrays}, {self.all_sizes}):",
+        return [f"def _forward(weights, {self.arrays}, {self.all_sizes}):",
                 '    """The forward pass over all T steps, keeping what the backward pass reads."""'] + _indent(body)
 
     def _keep(self, symbols) -> str:
@@ -131,8 +131,8 @@ class _Module:
         states = ", ".join(f"{st.name}_all[1:]" for st in self.cell.states)
         return [f"def forward(params, {', '.join(self.inputs + [f'{n}=None' for n in self.initial])}):",
                 '    """The states after every step (see the module docstring)."""',
-                f"    p, {self.arrays}, ({self.all_sizes}) = _inputs(params, {self.arrays})",
-                f"    {self.kept} = _forward(p, {self.arrays}, {self.all_sizes})",
+                f"    weights, {self.arrays}, ({self.all_sizes}) = _inputs(params, {self.arrays})",
+                f"    {self.kept} = _forward(weights, {self.arrays}, {self.all_sizes})",
                 f"    {self._keep(self.passes.kept_forward)}", f"    return {states}"]
 
     def signature(self) -> str:
@@ -150,7 +150,7 @@ class _Module:
                 body.append(f'{up} = _check("{up}", _array("{up}", {up}), (T, B, {rows}), "(T, B, {rows})", sizes)')
             body.append(f"{buf} = np.zeros((B, {rows}), DTYPE) if {final} is None else "
                         f'_check("{final}", _array("{final}", {final}), (B, {rows}), "(B, {rows})", sizes).copy()')
-        body.append(f"{self.kept} = _forward(p, {self.arrays}, {self.all_sizes})")
+        body.append(f"{self.kept} = _forward(weights, {self.arrays}, {self.all_sizes})")
         compute = [f'{passes.storage(s)} = _workspace("{passes.storage(s)}", (T, B, {self._rows(s)}))'
                    f"  # {text(s)} for every step" for s in passes.kept_backward]
         seeds = tuple(Statement(r.incoming, r.outgoing if r.upstream is None else MatAdd(r.outgoing, r.upstream),
@@ -174,7 +174,7 @@ class _Module:
         body += self._parameters(compute) + compute
         return [f"def forward_backward(params, {self.signature()}):",
                 '    """Forward pass, then backpropagation through time (see the module docstring)."""',
-                f"    p, {self.arrays}, ({self.all_sizes}) = _inputs(params, {self.arrays})"] + _indent(body)
+                f"    weights, {self.arrays}, ({self.all_sizes}) = _inputs(params, {self.arrays})"] + _indent(body)
 
     def docstring(self) -> list[str]:
         cell = self.cell

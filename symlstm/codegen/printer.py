@@ -95,6 +95,7 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
         self.batched = frozenset(batched)
         #: Scratch arrays the statements of :meth:`assign` write to: name → rows (each is (B, rows)).
         self.scratch: dict[str, sp.Expr] = {}
+        self.scratch_prefix = "_s"
         #: Helper definitions the printed code calls (``_sigmoid``), by name.
         self.helpers: dict[str, str] = {}
         self._busy: set[str] = set()

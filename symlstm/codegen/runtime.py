@@ -40,17 +40,18 @@ def _parameters(params):
         raise KeyError(f"missing parameter(s) {missing}; expected {expected}{extra}")
     if unexpected:
         raise ValueError(f"unexpected parameter(s) {unexpected}; expected {expected}")
-    p = {k: _array(k, params[k]) for k in PARAMS}
+    weights = {k: _array(k, params[k]) for k in PARAMS}
     sizes = {}
     for size, (name, axis) in SIZE_SOURCES.items():
-        if p[name].ndim != len(PARAMS[name]):
-            raise ValueError(f"{name} has shape {p[name].shape}, expected {_pattern(name)}")
-        sizes[size] = p[name].shape[axis]
+        if weights[name].ndim != len(PARAMS[name]):
+            raise ValueError(f"{name} has shape {weights[name].shape}, expected {_pattern(name)}")
+        sizes[size] = weights[name].shape[axis]
         if sizes[size] < 1:
-            raise ValueError(f"{name} has shape {p[name].shape}, so {size} = {sizes[size]}; every size must be >= 1")
+            raise ValueError(f"{name} has shape {weights[name].shape}, so {size} = {sizes[size]}; "
+                             "every size must be >= 1")
     for name, shape in param_shapes(**sizes).items():
-        _check(name, p[name], shape, _pattern(name), sizes)
-    return p, sizes
+        _check(name, weights[name], shape, _pattern(name), sizes)
+    return weights, sizes
 
 
 _WORKSPACE = {}  # internal arrays kept between calls: memory used again is not zeroed again by the OS
