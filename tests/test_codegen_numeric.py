@@ -148,3 +148,23 @@ def test_inputs_are_not_modified():
                                         dhT=arrays["dhT"], dcT=arrays["dcT"])
     for name, value in {**params, **arrays}.items():
         np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def test_results_of_one_call_survive_the_next():
+    """The workspace reuses internal arrays between calls, never the arrays a call returns."""
+    module = MODULES["float64"]
+    rng = np.random.default_rng(6)
+    T, B, n, m = 4, 3, 3, 2
+    params = {k: rng.standard_normal(s) for k, s in reference.param_shapes(n, m).items()}
+    first = [rng.standard_normal(s) for s in [(T, B, m), (T, B, n)]]
+    hs, cs, grads = module.forward_backward(params, *first)
+    saved = [hs.copy(), cs.copy(), {k: v.copy() for k, v in grads.items()}]
+    module.forward_backward(params, rng.standard_normal((T, B, m)), rng.standard_normal((T, B, n)))
+    module.forward(params, rng.standard_normal((T, B, m)))
+    np.testing.assert_array_equal(hs, saved[0])
+    np.testing.assert_array_equal(cs, saved[1])
+    for name, array in grads.items():
+        np.testing.assert_array_equal(array, saved[2][name], err_msg=name)
+    module.release_workspace()
+    again = module.forward_backward(params, *first)
+    np.testing.assert_array_equal(again[0], saved[0])
