@@ -167,7 +167,7 @@ class _Module:
             targets[adjoint] = f'grads["{name}"].reshape(T * B, {rows})'
         after, grads = passes.sequence(p.after, targets), passes.gradients()
         self.helpers.update({**after.helpers, **grads.helpers})
-        compute += after.lines + grads.lines
+        compute += after.lines + [line for line in grads.lines if line not in after.lines]  # names bound once
         compute += [f'grads["{name}"] = {passes.buffers[r.outgoing]}' for r, name in zip(self.recurrence, self.initial)]
         compute.append(self._keep(passes.kept_forward + passes.kept_backward))
         compute.append(f"return {', '.join(f'{st.name}_all[1:]' for st in self.cell.states)}, grads")
@@ -219,7 +219,15 @@ class _Module:
         return "\n".join(lines + forward_backward) + "\n"
 
 
-def generate_numpy(cell: CellSpec, dtype: str = "float64") -> str:
+def _dtype_name(dtype: str | type) -> str:
+    """``"float32"`` for ``"float32"``, ``np.float32`` or ``np.dtype("float32")``; ValueError for others."""
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "__name__", str(dtype))
+    if name not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return name
+
+
+def generate_numpy(cell: CellSpec, dtype: str | type = "float64") -> str:
     """The source of a NumPy module computing ``cell``'s forward pass and BPTT in ``dtype``.
 
     Parameters
@@ -227,7 +235,8 @@ def generate_numpy(cell: CellSpec, dtype: str = "float64") -> str:
     cell
         A cell at symbolic sizes, e.g. ``symlstm.cell("lstm")``.
     dtype
-        ``"float32"`` or ``"float64"``: every array of the module is computed in it.
+        ``"float32"`` or ``"float64"`` (or ``np.float32``, ``np.dtype("float64")``): every array of the
+        module is computed in it.
 
     Returns
     -------
@@ -235,15 +244,15 @@ def generate_numpy(cell: CellSpec, dtype: str = "float64") -> str:
         Python source importing only NumPy, with ``PARAMS``, ``forward`` and ``forward_backward``
         (contract in its docstring); byte-identical for the same cell and dtype.
     """
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    dtype = _dtype_name(dtype)
     if cell.is_concrete:
         raise CodegenError(f"generate code from the cell at symbolic sizes, not {cell.describe()}")
     return _Module(cell, dtype).source()
 
 
-def compile_numpy(cell: CellSpec, dtype: str = "float64") -> types.ModuleType:
+def compile_numpy(cell: CellSpec, dtype: str | type = "float64") -> types.ModuleType:
     """The module :func:`generate_numpy` writes, loaded (its source is symlstm's own output)."""
+    dtype = _dtype_name(dtype)
     source = generate_numpy(cell, dtype)
     module = types.ModuleType(f"symlstm_generated_{cell.name.replace('-', '_')}_{dtype}")
     module.__dict__["__source__"] = source

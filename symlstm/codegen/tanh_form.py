@@ -10,6 +10,8 @@ place on the rows of the gates that need it (σ's), adjacent rows with the same 
 
 from __future__ import annotations
 
+import os
+
 import sympy as sp
 from sympy import BlockMatrix, MatAdd, MatMul, MatrixSymbol, OneMatrix
 
@@ -152,7 +154,10 @@ class TanhForm:
     def _union(self, first: MatrixSymbol, second: MatrixSymbol, rows: tuple) -> MatrixSymbol:
         """``[first; second]``, adjacent rows of the stack, named after its parts (flattened)."""
         parts = self.parts.get(first, [first]) + self.parts.get(second, [second])
-        ident = "_".join(self.idents[p] for p in parts)
+        idents = [self.idents[p] for p in parts]
+        prefix = os.path.commonprefix(idents)
+        prefix = prefix[:prefix.rfind("_") + 1]  # tanh_a_i, tanh_a_f → tanh_a_if; i, f → i_f
+        ident = prefix + "".join(i[len(prefix):] for i in idents) if prefix else "_".join(idents)
         union = self.view("[" + "; ".join(p.name for p in parts) + "]", ident, rows)
         self.parts[union] = parts
         return union
