@@ -197,7 +197,9 @@ class _Module:
                 f"    returns {returns}.",
                 f"forward_backward(params, {self.signature()}) -> ({outputs}, grads)",
                 f"    {'; '.join(upstream)}; {finals}: extra gradients on the final states, zeros if None.",
-                f"    grads: the gradient for every parameter, and for {keys}.", '"""']
+                f"    grads: the gradient for every parameter, and for {keys}.", "",
+                "Large internal arrays are kept from one call to the next; release_workspace() frees them.",
+                '"""']
 
     def source(self) -> str:
         forward_function, forward_backward = self.forward_function(), self.forward_backward()

@@ -27,7 +27,9 @@ The rules:
     an element-wise function value inside a forward equation (``tanh(c_t)``) is computed once,
     named and stored; the backward pass reads it (``σ'``, ``tanh'`` from the stored activation);
 ``cse``
-    SymPy's ``cse`` names the sub-expressions the backward step computes more than once.
+    SymPy's ``cse`` names the sub-expressions the backward step computes more than once;
+``tanh``
+    ``σ(z) = (1 + tanh(z/2))/2``: one tanh for all the gates of a stack (:mod:`.tanh_form`).
 """
 
 from __future__ import annotations
