@@ -6,8 +6,10 @@
 Eq(f_t, Lambda(_d, Sigmoid(_d)).(a_{f,t}))
 """
 
+from symlstm._version import __version__
 from symlstm.bptt import bptt
 from symlstm.cells import cell, known_cells
+from symlstm.codegen import compile_numpy, generate_numpy
 from symlstm.derivation import write_derivation
 from symlstm.errors import CellError, ShapeError
 from symlstm.explain import explain
@@ -16,9 +18,8 @@ from symlstm.graph import cell_graph
 from symlstm.layouts import convert
 from symlstm.spec import CellBuilder, CellSpec
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CellBuilder", "CellError", "CellSpec", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell",
-    "cell_graph", "convert", "explain", "known_cells", "write_derivation",
+    "cell_graph", "compile_numpy", "convert", "explain", "generate_numpy", "known_cells", "write_derivation",
 ]

@@ -1,4 +1,4 @@
-"""The ``symlstm`` command: derive, verify, explain, convert.
+"""The ``symlstm`` command: derive, verify, explain, codegen, convert.
 
 Every user error ends in one line on stderr (``symlstm: error: …``) and exit status 2; a claim that
 should hold but does not makes ``verify`` exit 1.
@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from symlstm import __version__
+from symlstm._version import __version__
 from symlstm.cells import cell as make_cell
 from symlstm.cells import known_cells
 from symlstm.claims.base import Claim
+from symlstm.codegen import generate_numpy
 from symlstm.derivation import write_derivation
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
@@ -120,6 +121,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codegen(args: argparse.Namespace) -> int:
+    cell = _cell_from(args)
+    source = generate_numpy(cell, dtype=args.dtype)
+    if args.output == "-":
+        sys.stdout.write(source)
+    else:
+        Path(args.output).write_text(source, encoding="utf-8")
+        print(f"wrote {args.output}: NumPy forward and BPTT for {cell.describe()} in {args.dtype}")
+    return 0
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     print("\n".join(convert_file(args.input, args.output, args.src, args.dst, _cell_from(args))))
     return 0
@@ -153,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     explainer.add_argument("--gate", default="f", help="gate i, f, g or o (default: f)")
     explainer.add_argument("--picture", default=None, metavar="FILE", help="also draw the shapes (.svg or .png)")
     explainer.set_defaults(run=cmd_explain)
+
+    gen = commands.add_parser("codegen", help="write a NumPy module computing a cell's forward pass and BPTT")
+    _add_cell_arguments(gen)
+    gen.add_argument("-o", "--output", required=True, metavar="FILE.py", help="module to write ('-' for stdout)")
+    gen.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="dtype of every array")
+    gen.set_defaults(run=cmd_codegen)
 
     conv = commands.add_parser("convert", help="rewrite a cell's weights from one framework's layout in another's")
     conv.add_argument("--from", dest="src", required=True, choices=known_formats(), help="layout of IN")
