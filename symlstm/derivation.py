@@ -13,11 +13,12 @@ from pathlib import Path
 
 from symlstm.bptt import BPTT, bptt
 from symlstm.claims.base import Claim
+from symlstm.codegen import generate_numpy
 from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
 from symlstm.graph import write_graph
 from symlstm.printing.latex import latex
 from symlstm.render import RenderResult, render_equations, render_tex
-from symlstm.report import check_all
+from symlstm.report import check_all, summary_table
 from symlstm.spec import CellSpec
 from symlstm.verification import claims_for
 
@@ -59,10 +60,22 @@ def backward_latex(gradients: BPTT) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
+def verification_report(cell: CellSpec, claims: list[Claim]) -> str:
+    """Every claim's verdict and reason, and the summary table, as Markdown."""
+    lines = [f"# Verification of {cell.describe()}", "", "```text", summary_table(claims), "```", ""]
+    for claim in claims:
+        verdict = claim.check()
+        mark = "as expected" if claim.as_expected else "NOT as expected"
+        lines.append(f"- **{claim.name}** — {verdict.status} ({mark}): {verdict.reason}")
+    return "\n".join(lines) + "\n"
+
+
 def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
                      progress: Callable[[str], None] | None = None) -> Derivation:
-    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md`` and (``pictures``) the PDF,
-    PNG/SVG pages, an equations picture and the drawn cell.  Missing optional tools become notes."""
+    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md``, the generated NumPy modules
+    (``<cell>_numpy.py`` in float64, ``<cell>_numpy_float32.py``), the verification report
+    (``<cell>-verification.md``) and (``pictures``) the PDF, PNG/SVG pages, an equations picture and the drawn
+    cell.  Missing optional tools become notes."""
     claims = claims_for(cell)
     check_all(claims, progress=progress)
     derivation = Derivation(cell, claims, bptt(cell))
@@ -75,6 +88,13 @@ def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
         path = folder / f"{cell.name}{suffix}"
         path.write_text(text, encoding="utf-8")
         derivation.files.append(path)
+    for dtype, suffix in (("float64", ""), ("float32", "_float32")):
+        module = folder / f"{cell.name.replace('-', '_')}_numpy{suffix}.py"
+        module.write_text(generate_numpy(cell, dtype), encoding="utf-8")
+        derivation.files.append(module)
+    report = folder / f"{cell.name}-verification.md"
+    report.write_text(verification_report(cell, claims), encoding="utf-8")
+    derivation.files.append(report)
     if pictures:
         derivation._add(render_tex(tex, folder, cell.name))
         derivation._add(render_equations([cell.latex(), backward_latex(derivation.gradients)], folder,

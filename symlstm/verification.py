@@ -5,6 +5,7 @@ from __future__ import annotations
 from symlstm import claims
 from symlstm.claims import variants
 from symlstm.claims.base import Claim
+from symlstm.claims.generated import generated_claims
 from symlstm.claims.gradients import gradient_claims
 from symlstm.layouts import layout_claims
 from symlstm.spec import CellSpec
@@ -44,5 +45,7 @@ def variant_claims(cell: CellSpec) -> list[Claim]:
 
 
 def claims_for(cell: CellSpec) -> list[Claim]:
-    """All claims about ``cell``: forward equations, variants, framework layouts, then backpropagation through time."""
-    return forward_claims(cell) + variant_claims(cell) + layout_claims(cell) + gradient_claims(cell)
+    """All claims about ``cell``: forward equations, variants, framework layouts, backpropagation through time,
+    and the generated NumPy module."""
+    return (forward_claims(cell) + variant_claims(cell) + layout_claims(cell) + gradient_claims(cell)
+            + generated_claims(cell))
