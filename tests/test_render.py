@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import sympy as sp
 
+from symlstm.bptt import bptt
 from symlstm.cells import cell, gru, known_cells
 from symlstm.explain import explain
 from symlstm.mathtext_picture import document_lines
@@ -33,8 +34,13 @@ def built_in_cells():
 
 
 def printed_equations():
-    """Each ``latex(lhs) = latex(rhs)`` of every built-in cell, and the seed's explain walk-through."""
-    equations = [f"{latex(a.lhs)} = {latex(a.rhs)}" for spec in built_in_cells() for a in spec.assignments]
+    """Each ``latex(lhs) = latex(rhs)`` of every built-in cell — forward equations, the backward step and the
+    per-step weight-gradient contributions — and the seed's explain walk-through."""
+    equations = []
+    for spec in built_in_cells():
+        gradients = bptt(spec)
+        for a in (*spec.assignments, *gradients.step, *gradients.parameter_step):
+            equations.append(f"{latex(a.lhs)} = {latex(a.rhs, order='none')}")
     return equations + [explain(**SEED).latex(), explain(**SEED, gate="g").latex()]
 
 
