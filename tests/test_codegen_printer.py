@@ -26,7 +26,7 @@ def printer() -> BatchedNumPyPrinter:
     (matmul(W, h), "h @ W.T"),                                   # W·v → v @ Wᵀ on (B, n) rows
     (matmul(Transpose(W), h), "h @ W"),                          # (Wᵀ)ᵀ is W
     (matmul(Transpose(h), W), "h @ W"),                          # a row times a matrix
-    (matmul(a, Transpose(h)), "a.T @ h"),                        # u·vᵀ summed over the batch
+    (matmul(a, Transpose(h)), "np.ascontiguousarray((h.T @ a).T)"),  # u·vᵀ summed over the batch
     (add(matmul(W, h), matmul(U, x), b), "h @ W.T + x @ U.T + b"),
     (hadamard(a, c), "a * c"),                                   # ⊙ is *, not np.multiply of a tuple
     (add(OneMatrix(n, 1), -a), "1 - a"),

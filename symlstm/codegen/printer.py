@@ -13,14 +13,17 @@ mathematics                              NumPy                         kind of t
 ``b`` (k×1, a parameter)                 ``b`` of shape (k,)           shared (broadcasts)
 ``W·v``                                  ``v @ W.T``                   batched column
 ``vᵀ·W``                                 ``v @ W``                     batched row
-``u·vᵀ`` (u, v batched)                  ``u.T @ v``                   shared: Σ over the batch
+``u·vᵀ`` (u, v batched)                  ``(v.T @ u).T``, C-ordered    shared: Σ over the batch
 ``u ⊙ v``, ``u + v``, ``1 - u``          ``u * v``, ``u + v``, ``1 - u``  broadcast
 ``φ(u)`` element-wise                    ``np.tanh(u)``, ``_sigmoid(u)``
 =======================================  ============================  ===================
 
 A parameter's gradient is the sum over the batch of the per-example gradients, which is
-what ``u.T @ v`` computes; the code generator also flattens time into the batch
-(``(T, B, k)`` → ``(T·B, k)``), so that ``Σ_t δa_t·v_tᵀ`` is the single GEMM ``δAᵀ·V``.
+what ``uᵀ·v`` computes; the code generator also flattens time into the batch
+(``(T, B, k)`` → ``(T·B, k)``), so that ``Σ_t δa_t·v_tᵀ`` is the single GEMM ``δAᵀ·V``.  It is
+printed as ``(Vᵀ·δA)ᵀ`` — the same sums; OpenBLAS runs this orientation of the long (T·B) reduction
+up to 1.6× faster in float64 (``(Vᵀ·δA)`` is (k, rows) with the wide ``δA`` on the right) — and copied
+once to a C-ordered array (the result is only rows × k).
 
 :class:`BatchedNumPyPrinter` prints expressions (``doprint``) and, with :meth:`~BatchedNumPyPrinter.assign`,
 statements that write an expression into an existing array with ``out=`` and in-place operators, so
@@ -150,7 +153,8 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
                 shared = self._transposed(left) if left is not None else atom(code) + ".T"
                 code, kind = f"{atom(self._print(right))} @ {shared}", COL
             elif (kind, rkind) == (COL, ROW):
-                code, kind = f"{atom(code)}.T @ {atom(self._print(right))}", SHARED
+                code = f"np.ascontiguousarray(({atom(self._print(right))}.T @ {atom(code)}).T)"
+                kind = SHARED
             else:
                 raise CodegenError(f"cannot print the product {text(expr)}: a {kind} times a {rkind}")
             left = None
