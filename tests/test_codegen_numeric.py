@@ -45,6 +45,7 @@ def _compare(got, expected, dtype: str) -> None:
     assert sorted(grads) == sorted(rgrads)
     for name in rgrads:
         assert grads[name].shape == rgrads[name].shape, name
+        assert grads[name].flags.c_contiguous, f"{name} is not a C-ordered array"
         np.testing.assert_allclose(grads[name], rgrads[name], **TOLERANCE[dtype], err_msg=name)
 
 
