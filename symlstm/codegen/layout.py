@@ -122,11 +122,17 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, li
     bias_params = tuple(f"bias_{suffixes[j]}" for j in order)
     params += [Param(name, (rows,), f"part of [{'; '.join(g.bias.name for g in gates)}] = "
                                     f"{' + '.join(bias_params)}") for name in bias_params]
+    # A_t = [a_{i,t}; a_{f,t}; …]: the stack's own name must differ from every name of the cell, including
+    # its gates' (a one-gate stack would otherwise be named like its gate's pre-activation, a_{f,t}).
     taken = {v.symbol.name for v in cell.variables}
     base = first.preactivation.name.split("_")[0]
-    name = f"{base}_t" if not tag and f"{base}_t" not in taken else f"{base}_{{{keys},t}}"
     bias = first.bias.name.split("_")[0]
-    bias = bias if not tag and bias not in taken else f"{bias}_{{{keys}}}"
+    if not tag and f"{base}_t" not in taken and bias not in taken:
+        name = f"{base}_t"
+    else:
+        name, bias = f"{base.upper()}_{{{keys},t}}", f"{bias.upper()}_{{{keys}}}"
+    if {name, bias} & taken:
+        raise CodegenError(f"cannot name the stack of gates {keys}: the cell already uses {sorted({name, bias} & taken)}")
     stack = Stack(gates, MatrixSymbol(name, rows, 1), MatrixSymbol(r"\delta " + name, rows, 1), blocks, weights,
                   MatrixSymbol(bias, rows, 1), bias_params, tuple(bounds))
     return stack, params
