@@ -18,7 +18,6 @@ from symlstm.graph import cell_graph
 from symlstm.layouts import convert
 from symlstm.spec import CellBuilder, CellSpec
 
-
 __all__ = [
     "CellBuilder", "CellError", "CellSpec", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell",
     "cell_graph", "compile_numpy", "convert", "explain", "generate_numpy", "known_cells", "write_derivation",

@@ -132,7 +132,8 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, li
     else:
         name, bias = f"{base.upper()}_{{{keys},t}}", f"{bias.upper()}_{{{keys}}}"
     if {name, bias} & taken:
-        raise CodegenError(f"cannot name the stack of gates {keys}: the cell already uses {sorted({name, bias} & taken)}")
+        used = sorted({name, bias} & taken)
+        raise CodegenError(f"cannot name the stack of gates {keys}: the cell already uses {used}")
     stack = Stack(gates, MatrixSymbol(name, rows, 1), MatrixSymbol(r"\delta " + name, rows, 1), blocks, weights,
                   MatrixSymbol(bias, rows, 1), bias_params, tuple(bounds))
     return stack, params
