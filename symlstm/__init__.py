@@ -8,6 +8,7 @@ Eq(f_t, Lambda(_d, Sigmoid(_d)).(a_{f,t}))
 
 from symlstm._version import __version__
 from symlstm.bptt import bptt
+from symlstm.builder import CellBuilder
 from symlstm.cells import cell, known_cells
 from symlstm.codegen import compile_numpy, generate_numpy
 from symlstm.derivation import write_derivation
@@ -16,7 +17,7 @@ from symlstm.explain import explain
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.graph import cell_graph
 from symlstm.layouts import convert
-from symlstm.spec import CellBuilder, CellSpec
+from symlstm.spec import CellSpec
 
 __all__ = [
     "CellBuilder", "CellError", "CellSpec", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell",

@@ -30,9 +30,10 @@ from __future__ import annotations
 from sympy import OneMatrix
 
 from symlstm.algebra import add, hadamard, matmul
+from symlstm.builder import CellBuilder
 from symlstm.errors import CellError
 from symlstm.functions import Sigmoid, Tanh, elementwise
-from symlstm.spec import CellBuilder, CellSpec
+from symlstm.spec import CellSpec
 
 #: Gate order of the LSTM, as PyTorch stacks them: input, forget, cell candidate, output.
 LSTM_GATES = ("i", "f", "g", "o")

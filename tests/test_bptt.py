@@ -9,9 +9,9 @@ from sympy import MatrixSymbol
 import symlstm
 from symlstm.algebra import add, matmul
 from symlstm.bptt import at_time, bptt
+from symlstm.builder import CellBuilder
 from symlstm.errors import CellError
 from symlstm.functions import Tanh, elementwise
-from symlstm.spec import CellBuilder
 
 
 @pytest.fixture(scope="module")

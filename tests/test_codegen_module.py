@@ -17,10 +17,10 @@ import pytest
 
 import symlstm
 from symlstm.algebra import size
+from symlstm.builder import CellBuilder
 from symlstm.codegen import CodegenError, compile_numpy, generate_numpy
 from symlstm.functions import Tanh
 from symlstm.printing.text import text
-from symlstm.spec import CellBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 LSTM = symlstm.cell("lstm")

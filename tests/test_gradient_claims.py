@@ -12,10 +12,10 @@ import symlstm
 from symlstm import adjoint
 from symlstm.algebra import add, matmul
 from symlstm.bptt import bptt
+from symlstm.builder import CellBuilder
 from symlstm.claims.gradients import StepVJPClaim, UnrolledClaim, _Derivation, gradient_claims, split_gradient_claims
 from symlstm.errors import CellError
 from symlstm.functions import Tanh, elementwise
-from symlstm.spec import CellBuilder
 
 #: σ' = σ (and tanh' = tanh): the derivative of the scalar function replaced by the function itself.
 SIGMA_PRIME_IS_SIGMA = {**adjoint.RULES, ElementwiseApplyFunction: adjoint.elementwise_rule(lambda f, d: f(d))}

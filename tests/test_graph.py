@@ -8,10 +8,10 @@ import pytest
 import sympy as sp
 
 from symlstm.algebra import add, hadamard
+from symlstm.builder import CellBuilder
 from symlstm.cells import cell, gru, known_cells
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.graph import cell_graph, to_dot, write_graph
-from symlstm.spec import CellBuilder
 
 HAVE_DOT = shutil.which("dot") is not None
 GATES = {"i": "σ", "f": "σ", "g": "tanh", "o": "σ"}

@@ -11,11 +11,11 @@ import pytest
 from test_layouts_reference import random_params, random_state, step
 
 import symlstm
+from symlstm.builder import CellBuilder
 from symlstm.cells import gru
 from symlstm.codegen import layout
 from symlstm.functions import Tanh
 from symlstm.layouts import convert, expected_shapes, known_formats, notes, onnx_attributes
-from symlstm.spec import CellBuilder
 
 FORMATS = ["symlstm", "pytorch", "keras", "onnx", "tflite"]
 CELLS = {  # name: (cell, formats that can hold it, sizes n, m, p)

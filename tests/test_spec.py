@@ -7,9 +7,9 @@ import sympy as sp
 
 from symlstm import CellError, ShapeError, cell, known_cells
 from symlstm.algebra import explicit, vector
+from symlstm.builder import CellBuilder
 from symlstm.cells import LSTM_GATES
 from symlstm.functions import Sigmoid
-from symlstm.spec import CellBuilder
 
 LSTM = cell("lstm")
 
