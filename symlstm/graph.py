@@ -13,7 +13,7 @@
 Nothing is specific to the LSTM: any cell written with :class:`~symlstm.spec.CellBuilder` is drawn,
 and each gate's own operations and parameters are boxed together.  :func:`to_dot` writes the graph
 as DOT text (pure and deterministic); :func:`write_graph` runs Graphviz's ``dot`` to SVG/PNG and,
-when ``dot`` is not installed, writes the ``.dot`` file and says so in one line.
+when ``dot`` is not installed, draws the SVG with :mod:`symlstm.graph_svg`'s simpler layout and says so.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sympy import BlockMatrix, MatrixSymbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.functions import scalar_function
+from symlstm.graph_svg import write_graph_svg
 from symlstm.printing.labels import html_label, unicode_name
 from symlstm.printing.text import text
 from symlstm.render import TIMEOUT, RenderResult, which
@@ -289,7 +290,7 @@ def to_dot(graph: CellGraph) -> str:
 
 def write_graph(cell: CellSpec | CellGraph, out_dir: str | Path, stem: str, *,
                 formats: Sequence[str] = ("svg", "png"), dpi: int = 110) -> RenderResult:
-    """Write ``out_dir/stem.dot`` and, with Graphviz installed, ``stem.svg``/``stem.png``.
+    """Write ``out_dir/stem.dot`` and ``stem.svg``/``stem.png`` (drawn by :mod:`symlstm.graph_svg` without Graphviz).
 
     Never raises for a missing or failing ``dot``: ``RenderResult.note`` says what happened.
     """
@@ -304,8 +305,7 @@ def write_graph(cell: CellSpec | CellGraph, out_dir: str | Path, stem: str, *,
     source = out / f"{stem}.dot"
     source.write_text(to_dot(graph), encoding="utf-8")
     if not which("dot"):
-        return RenderResult((source,), "none", f"Graphviz's dot is not installed: wrote {source} only "
-                            "(apt-get install graphviz to get SVG/PNG)")
+        return write_graph_svg(graph, out, stem, formats, dpi, written=(source,))
     files = [source]
     for kind in formats:
         target = out / f"{stem}.{kind}"

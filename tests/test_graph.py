@@ -174,11 +174,12 @@ def test_write_graph_svg_and_png(tmp_path):
     assert cell_graph(cell("lstm"))._repr_svg_().lstrip().startswith("<?xml")
 
 
-def test_write_graph_without_dot_writes_the_dot_file(tmp_path, monkeypatch):
+def test_write_graph_without_dot_writes_the_dot_file_and_its_own_svg(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     result = write_graph(elman(), tmp_path, "rnn")
-    assert [p.name for p in result.files] == ["rnn.dot"] and result.engine == "none"
+    assert [p.name for p in result.files] == ["rnn.dot", "rnn.svg"] and result.engine == "svg"
     assert "dot is not installed" in result.note and "\n" not in result.note
+    assert len(ET.parse(tmp_path / "rnn.svg").getroot().findall(".//{http://www.w3.org/2000/svg}circle")) == 3
     assert (tmp_path / "rnn.dot").read_text().startswith('digraph "rnn"')
     assert cell_graph(elman())._repr_svg_() is None
 
