@@ -29,7 +29,7 @@ from sympy import BlockMatrix, MatrixSymbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.functions import scalar_function
-from symlstm.graph_svg import write_graph_svg
+from symlstm.graph_svg import graph_svg, write_graph_svg
 from symlstm.printing.labels import html_label, unicode_name
 from symlstm.printing.text import text
 from symlstm.render import TIMEOUT, RenderResult, which
@@ -106,11 +106,11 @@ class CellGraph:
     def dot(self) -> str:
         return to_dot(self)
 
-    def _repr_svg_(self) -> str | None:
+    def _repr_svg_(self) -> str:
         if not which("dot"):
-            return None
+            return graph_svg(self)  # symlstm's own layout
         done = subprocess.run(["dot", "-Tsvg"], input=self.dot(), capture_output=True, text=True, timeout=TIMEOUT)
-        return done.stdout if done.returncode == 0 else None
+        return done.stdout if done.returncode == 0 else graph_svg(self)
 
 
 def _function_name(node: ElementwiseApplyFunction) -> str:
