@@ -55,8 +55,8 @@ class GeneratedGradientClaim(Claim):
         self.title = "the generated module's BPTT gradients equal finite differences of its forward pass"
 
     def statement(self) -> str:
-        return (r"\texttt{forward\_backward}(\theta)_k = \frac{L(\theta + \epsilon e_k) - L(\theta - \epsilon e_k)}"
-                r"{2\epsilon} + O(\epsilon^2), \quad L = \sum_t \langle \bar{h}_t, h_t \rangle")
+        return (r"\frac{\partial L}{\partial \theta_k} = \frac{L(\theta + \epsilon e_k) - L(\theta - \epsilon e_k)}"
+                r"{2\epsilon} + O(\epsilon^2), \quad L = \sum_t \bar{h}_t \cdot h_t")
 
     def _check(self) -> Verdict:
         module = compile_numpy(self.cell, "float64")
@@ -96,7 +96,7 @@ class GeneratedPrecisionClaim(Claim):
         self.title = "the float32 module agrees with the float64 one, and |z| = 1e4 stays finite with no warning"
 
     def statement(self) -> str:
-        return r"\| y_{\mathrm{f32}} - y_{\mathrm{f64}} \|_\infty \le 10^{-4}, \quad y(10^4) \text{ finite}"
+        return r"\max |y_{\mathrm{f32}} - y_{\mathrm{f64}}| \leq 10^{-4}, \quad |y(10^4)| < \infty"
 
     def _check(self) -> Verdict:
         wide, narrow = compile_numpy(self.cell, "float64"), compile_numpy(self.cell, "float32")
