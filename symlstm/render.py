@@ -40,7 +40,8 @@ _REPRODUCIBLE = {"SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
 class RenderResult:
     """What a render wrote: ``files`` (in order), the ``engine`` that drew them, a one-line ``note``.
 
-    ``engine`` is ``"pdflatex"`` (or another LaTeX engine), ``"mathtext"``, ``"dot"`` or ``"none"``;
+    ``engine`` is ``"pdflatex"`` (or another LaTeX engine), ``"mathtext"``, ``"dot"``, ``"svg"`` (symlstm's own
+    SVG) or ``"none"``;
     ``note`` is empty when everything asked for was written.
     """
 

@@ -21,12 +21,13 @@ from symlstm.claims.equivalence import EquivalenceClaim
 from symlstm.errors import CellError
 from symlstm.spec import CellSpec
 
-#: PyTorch's name for the stacked weight that multiplies a block: ``x`` → ``weight_ih``, ``h`` → ``weight_hh``.
-_TORCH_NAME = {"x": "ih", "h": "hh"}
+#: PyTorch's suffix for the stacked weight that multiplies a block: ``x`` → ``weight_ih``, ``h`` → ``weight_hh``.
+TORCH_SUFFIX = {"x": "ih", "h": "hh"}
 
 
-def _stack_name(label: str) -> str:
-    return _TORCH_NAME.get(label, label)
+def stack_name(label: str) -> str:
+    """The suffix of the stacked weight for block ``label`` (``"x"`` → ``"ih"``; other labels keep their name)."""
+    return TORCH_SUFFIX.get(label, label)
 
 
 def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) -> EquivalenceClaim:
@@ -54,7 +55,7 @@ def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) ->
         blocks = list(gates[0].concat.blocks)
         rows = gates[0].weight.shape[0]
         bias_parts = {
-            label: [vector(f"b_{{{_stack_name(label)},{g.key}}}", rows) for g in gates] for label in ("x", "h")
+            label: [vector(f"b_{{{stack_name(label)},{g.key}}}", rows) for g in gates] for label in ("x", "h")
         }
         per_gate = [
             add(matmul(side_by_side(*g.weight_blocks), g.concat), bias_parts["x"][i], bias_parts["h"][i])
@@ -68,7 +69,7 @@ def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) ->
         right = add(*terms, concat(*bias_parts["x"]), concat(*bias_parts["h"]))
         return left, right
 
-    stacked_names = " and ".join(f"weight_{_stack_name(label)}" for label in labels)
+    stacked_names = " and ".join(f"weight_{stack_name(label)}" for label in labels)
     return EquivalenceClaim(
         f"stacked-gates[{cell.name}]",
         f"the gates {order}, stacked, are one product per block: {stacked_names} are the column blocks of "

@@ -22,12 +22,9 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy import MatrixSymbol
 
+from symlstm.claims.stacking import stack_name
 from symlstm.codegen.printer import CodegenError
 from symlstm.spec import CellSpec, Gate, Var
-
-#: PyTorch's suffix for the stacked weight that multiplies a block: ``x`` → ``ih``, ``h`` → ``hh``
-#: (the names of :mod:`symlstm.claims.stacking`).
-TORCH_SUFFIX = {"x": "ih", "h": "hh"}
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, li
     rows = start
     # module order: blocks that are inputs first (weight_ih before weight_hh, as in PyTorch)
     order = sorted(range(len(blocks)), key=lambda j: (blocks[j] not in inputs, j))
-    suffixes = [TORCH_SUFFIX.get(label, label) + tag for label in first.labels]
+    suffixes = [stack_name(label) + tag for label in first.labels]
     weights = tuple(MatrixSymbol(f"weight_{s}", rows, b.shape[0]) for s, b in zip(suffixes, blocks))
     keys = "".join(g.key for g in gates)
     params = [Param(weights[j].name, (rows, blocks[j].shape[0]),
