@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from sympy import BlockMatrix, MatrixExpr, MatrixSymbol, ZeroMatrix
 
-from symlstm.adjoint import Rule, adjoints_first, by_name, reverse
+from symlstm.adjoint import Rule, reverse
 from symlstm.algebra import side_by_side
 from symlstm.errors import CellError
 from symlstm.printing.latex import latex
+from symlstm.readable import adjoints_first, by_name
 from symlstm.spec import Assignment, CellSpec, identifier
 
 _TIME = re.compile(r"(?<=[_{,])t(-1)?(?=[},^\s]|$)")

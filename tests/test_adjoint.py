@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from sympy import HadamardPower, Inverse, MatMul, MatPow, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from symlstm import adjoint
-from symlstm.adjoint import RULES, MissingRuleError, by_name, lift, reverse, rule_for
+from symlstm.adjoint import RULES, MissingRuleError, lift, reverse, rule_for
 from symlstm.algebra import concat, explicit, hadamard, matmul, side_by_side
 from symlstm.errors import ShapeError
 from symlstm.functions import Sigmoid, Tanh, elementwise
 from symlstm.printing.latex import latex
+from symlstm.readable import adjoints_first, by_name
 from symlstm.spec import Assignment
 
 
@@ -141,7 +141,7 @@ def test_by_name_names_what_the_forward_pass_computed():
     rebuilt = ElementwiseApplyFunction(sp.Lambda(e, Sigmoid(e)), a)  # another bound variable than the cell's
     renamed = by_name(hadamard(g, rebuilt, OneMatrix(3, 1) - ElementwiseApplyFunction(Sigmoid, a)), forward)
     assert renamed.atoms(ElementwiseApplyFunction) == set()
-    assert latex(adjoint.adjoints_first(renamed, {g}), order="none") == r"g \odot o \odot \left(\mathbf{1} - o\right)"
+    assert latex(adjoints_first(renamed, {g}), order="none") == r"g \odot o \odot \left(\mathbf{1} - o\right)"
     assert by_name(elementwise(Tanh, a), forward) == elementwise(Tanh, a)
 
 

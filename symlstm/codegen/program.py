@@ -40,7 +40,6 @@ import sympy as sp
 from sympy import MatAdd, MatMul, MatrixExpr, MatrixSymbol, Transpose, ZeroMatrix
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from symlstm.adjoint import by_name
 from symlstm.algebra import add, matmul
 from symlstm.bptt import BPTT
 from symlstm.codegen.layout import Layout, Stack
@@ -49,6 +48,7 @@ from symlstm.codegen.statements import Statement
 from symlstm.codegen.tanh_form import TanhForm
 from symlstm.functions import scalar_function
 from symlstm.printing.text import text
+from symlstm.readable import by_name
 from symlstm.spec import Assignment, identifier
 
 
