@@ -13,7 +13,8 @@ from symlstm import adjoint
 from symlstm.algebra import add, matmul
 from symlstm.bptt import bptt
 from symlstm.builder import CellBuilder
-from symlstm.claims.gradients import StepVJPClaim, UnrolledClaim, _Derivation, gradient_claims, split_gradient_claims
+from symlstm.claims.evaluate import Derivation
+from symlstm.claims.gradients import StepVJPClaim, UnrolledClaim, gradient_claims, split_gradient_claims
 from symlstm.errors import CellError
 from symlstm.functions import Tanh, elementwise
 
@@ -53,7 +54,7 @@ def test_lstm_claims_hold():
 @pytest.mark.parametrize("options", [{"peephole": True}, {"cifg": True}, {"proj_size": 2}])
 def test_lstm_variant_claims_hold(options):
     cell = symlstm.cell("lstm", **options)
-    derivation = _Derivation(cell)
+    derivation = Derivation(cell)
     claims = (StepVJPClaim(cell, {"n": 2, "m": 1}, derivation),
               UnrolledClaim(cell, 3, {"n": 1, "m": 2}, method="numeric", derivation=derivation))
     for claim in claims:
@@ -62,7 +63,7 @@ def test_lstm_variant_claims_hold(options):
 
 def test_gru_claims_hold():
     cell = symlstm.cell("gru")
-    derivation = _Derivation(cell)
+    derivation = Derivation(cell)
     claims = (StepVJPClaim(cell, {"n": 2, "m": 1}, derivation),
               UnrolledClaim(cell, 2, {"n": 1, "m": 1}, derivation=derivation))
     for claim in claims:
@@ -71,7 +72,7 @@ def test_gru_claims_hold():
 
 @pytest.mark.parametrize("method", ["diff", "numeric"])
 def test_sigma_prime_equal_to_sigma_is_refuted_across_time(method):
-    derivation = _Derivation(symlstm.cell("lstm"), SIGMA_PRIME_IS_SIGMA)
+    derivation = Derivation(symlstm.cell("lstm"), SIGMA_PRIME_IS_SIGMA)
     verdict = UnrolledClaim(derivation.cell, 2, {"n": 1, "m": 1}, method=method, derivation=derivation).check()
     assert verdict.status == "refuted"
     assert "BPTT gives" in verdict.reason and "T = 2" in verdict.reason
@@ -79,21 +80,21 @@ def test_sigma_prime_equal_to_sigma_is_refuted_across_time(method):
 
 def test_sigma_prime_equal_to_sigma_is_refuted_per_step():
     cell = symlstm.cell("lstm")
-    verdict = StepVJPClaim(cell, {"n": 1, "m": 1}, _Derivation(cell, SIGMA_PRIME_IS_SIGMA)).check()
+    verdict = StepVJPClaim(cell, {"n": 1, "m": 1}, Derivation(cell, SIGMA_PRIME_IS_SIGMA)).check()
     assert verdict.status == "refuted"
     assert "SymPy's Jacobianᵀ·v gives" in verdict.reason
 
 
 def test_missing_transpose_is_refuted_by_the_shapes_when_they_differ():
     cell = symlstm.cell("lstm")
-    verdict = StepVJPClaim(cell, {"n": 2, "m": 2}, _Derivation(cell, MISSING_TRANSPOSE)).check()
+    verdict = StepVJPClaim(cell, {"n": 2, "m": 2}, Derivation(cell, MISSING_TRANSPOSE)).check()
     assert verdict.status == "refuted"
     assert "cannot multiply" in verdict.reason and "columns" in verdict.reason
 
 
 def test_missing_transpose_is_refuted_by_numbers_when_the_shapes_fit():
     cell = square_rnn()
-    derivation = _Derivation(cell, MISSING_TRANSPOSE)
+    derivation = Derivation(cell, MISSING_TRANSPOSE)
     assert not isinstance(derivation.get(), str)  # square weights: the wrong rule derives something
     step = StepVJPClaim(cell, {"n": 2}, derivation).check()
     assert step.status == "refuted" and "BPTT gives" in step.reason

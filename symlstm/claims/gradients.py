@@ -19,111 +19,22 @@ the unrolled expressions small.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 
 import mpmath
 import sympy as sp
-from sympy import BlockMatrix, MatrixSymbol
+from sympy import MatrixSymbol
 
 from symlstm import algebra
 from symlstm.adjoint import Rule
 from symlstm.algebra import side_by_side
-from symlstm.bptt import BPTT, at_time, bptt
+from symlstm.bptt import BPTT, at_time
 from symlstm.claims.base import Claim, Step, Verdict
 from symlstm.claims.equivalence import EquivalenceClaim
-from symlstm.errors import CellError, ShapeError
+from symlstm.claims.evaluate import MPMATH, SYMBOLIC, Concrete, Derivation, Values, block_entries, entries, entry_table
+from symlstm.errors import CellError
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.printing.latex import latex
-from symlstm.spec import Assignment, CellSpec
-
-Values = dict[MatrixSymbol, list]
-_SYMBOLIC = [{"Sigmoid": Sigmoid, "Tanh": Tanh}, "sympy"]
-_MPMATH = [{"Sigmoid": lambda z: 1 / (1 + mpmath.exp(-z)), "Tanh": mpmath.tanh}, "mpmath"]
-
-
-def entries(symbol: MatrixSymbol) -> list[sp.Symbol]:
-    """One scalar Symbol per entry of a concrete-shaped ``symbol``, row by row (``W_f[0,1]``)."""
-    rows, cols = (int(d) for d in symbol.shape)
-    return [sp.Symbol(f"{symbol.name}[{i},{j}]") for i in range(rows) for j in range(cols)]
-
-
-def _entry_table(symbols) -> dict:
-    """``{W[i, j]: Symbol("W[i,j]")}`` for every entry of every (concrete-shaped) symbol."""
-    return {s[k // int(s.shape[1]), k % int(s.shape[1])]: e for s in symbols for k, e in enumerate(entries(s))}
-
-
-def _blocks(view: BlockMatrix, value: list, width: int) -> Values:
-    """Entries of the column blocks of ``W = [B_1 | B_2 | …]`` from the entries of ``W`` (``width`` columns)."""
-    out, start = {}, 0
-    for block in view.blocks:
-        rows, cols = (int(d) for d in block.shape)
-        out[block] = [value[i * width + start + j] for i in range(rows) for j in range(cols)]
-        start += cols
-    return out
-
-
-class Program:
-    """Assignments at concrete sizes, compiled entry by entry; :meth:`run` extends a dict of values.
-
-    Values are flat row-major lists: SymPy expressions or mpmath numbers, by ``modules``.
-    ``views`` (weight → column blocks) give the values of the blocks the assignments read.
-    """
-
-    def __init__(self, assignments: Sequence[Assignment], views: dict, modules: list):
-        self.views = views
-        self.steps = []
-        for a in assignments:
-            symbols = sorted(a.rhs.atoms(MatrixSymbol), key=lambda s: s.name)
-            exprs = list(algebra.explicit(a.rhs).xreplace(_entry_table(symbols)))
-            args = [e for s in symbols for e in entries(s)]
-            self.steps.append((a.lhs, symbols, sp.lambdify(args, exprs, modules=modules)))
-
-    def run(self, values: Values) -> Values:
-        values = dict(values)
-        for weight, view in self.views.items():
-            values.update(_blocks(view, values[weight], int(weight.shape[1])))
-        for lhs, symbols, function in self.steps:
-            values[lhs] = list(function(*[v for s in symbols for v in values[s]]))
-        return values
-
-
-class _Concrete:
-    """A cell and its derivation at concrete sizes, compiled forwards and backwards."""
-
-    def __init__(self, cell: CellSpec, d: BPTT, sizes: dict[str, int], modules: list):
-        self.cell = cell.at(**sizes)
-        table = {s: sp.Integer(v) for s, v in self.cell.concrete}
-
-        def sub(x):
-            return x.xreplace(table)
-
-        self.adjoint = {sub(k): sub(v) for k, v in d.adjoint_of.items()}
-        self.incoming = {k: sub(v) for k, v in d.incoming.items()}
-        self.outputs = set(d.upstream)
-        self.views = {sub(k): sub(v) for k, v in d.views.items()}
-        backward = [Assignment(sub(a.lhs), sub(a.rhs)) for a in d.step + d.parameter_step]
-        self.forward = Program(self.cell.assignments, {}, modules)
-        self.backward = Program(backward, self.views, modules)
-        self.params = [p.symbol for p in self.cell.params]
-
-    def step_leaves(self) -> list[MatrixSymbol]:
-        return [v.symbol for v in self.cell.inputs] + [s.previous.symbol for s in self.cell.states] + self.params
-
-
-class _Derivation:
-    """``bptt(cell, rules=rules)``, derived once when first asked for; a failure is kept as a reason."""
-
-    def __init__(self, cell: CellSpec, rules: dict[type, Rule] | None = None):
-        self.cell, self.rules = cell, rules
-        self._result: BPTT | str | None = None
-
-    def get(self) -> BPTT | str:
-        if self._result is None:
-            try:
-                self._result = bptt(self.cell, rules=self.rules)
-            except (ShapeError, CellError) as error:
-                self._result = f"the derivation itself fails: {error}"
-        return self._result
+from symlstm.spec import CellSpec
 
 
 def _sizes_key(sizes: dict[str, int]) -> str:
@@ -147,10 +58,10 @@ def _mismatch(name: str, k: int, shape, got, want, how: str) -> str:
 class StepVJPClaim(Claim):
     """One backward step = ``Jacobianᵀ·v`` of one forward step, entry by entry, at concrete sizes."""
 
-    def __init__(self, cell: CellSpec, sizes: dict[str, int], derivation: _Derivation | None = None):
+    def __init__(self, cell: CellSpec, sizes: dict[str, int], derivation: Derivation | None = None):
         self.sizes = dict(sizes)
         self.cell = cell
-        self.derivation = derivation or _Derivation(cell)
+        self.derivation = derivation or Derivation(cell)
         self.name = f"bptt-step-vjp[{_sizes_key(self.sizes)}]"
         self.title = (f"one backward step of {cell.name} is the vector–Jacobian product of one forward step "
                       f"(entries written out at {_sizes_text(self.sizes)})")
@@ -168,11 +79,11 @@ class StepVJPClaim(Claim):
         d = self.derivation.get()
         if isinstance(d, str):
             return Verdict.refuted(d)
-        c = _Concrete(self.cell, d, self.sizes, _SYMBOLIC)
+        c = Concrete(self.cell, d, self.sizes, SYMBOLIC)
         leaves = c.step_leaves()
         values = {s: entries(s) for s in leaves} | {v: entries(v) for v in c.incoming.values()}
         got = c.backward.run(c.forward.run(values))
-        table = _entry_table(leaves)
+        table = entry_table(leaves)
         outputs = sp.Matrix([e for s in c.cell.states
                              for e in algebra.explicit(c.cell.expand(s.current.symbol)).xreplace(table)])
         seed = sp.Matrix([e for s in c.cell.states for e in entries(c.incoming[s.name])])
@@ -181,7 +92,7 @@ class StepVJPClaim(Claim):
             want = list(outputs.jacobian(entries(leaf)).T * seed)
             pairs = [(c.adjoint[leaf], want)]
             if leaf in c.views:
-                pairs += [(c.adjoint[b], v) for b, v in _blocks(c.views[leaf], want, int(leaf.shape[1])).items()]
+                pairs += [(c.adjoint[b], v) for b, v in block_entries(c.views[leaf], want, int(leaf.shape[1])).items()]
             for symbol, expected in pairs:
                 for k, (g, w) in enumerate(zip(got[symbol], expected)):
                     if sp.expand(g - w) != 0:
@@ -207,14 +118,14 @@ class UnrolledClaim(Claim):
     """
 
     def __init__(self, cell: CellSpec, T: int, sizes: dict[str, int], *, method: str = "diff", digits: int = 40,
-                 points: int = 2, derivation: _Derivation | None = None):
+                 points: int = 2, derivation: Derivation | None = None):
         if method not in ("diff", "numeric"):
             raise CellError(f"method must be 'diff' or 'numeric', got {method!r}")
         if not isinstance(T, int) or T < 1:
             raise CellError(f"T must be a positive integer, got {T!r}")
         self.cell, self.T, self.sizes, self.method = cell, T, dict(sizes), method
         self.digits, self.points = digits, points
-        self.derivation = derivation or _Derivation(cell)
+        self.derivation = derivation or Derivation(cell)
         self.name = f"bptt-unrolled-{method}[T={T},{_sizes_key(self.sizes)}]"
         how = "SymPy's diff of" if method == "diff" else f"a {digits}-digit mpmath numerical derivative of"
         self.title = (f"the BPTT recurrence over T = {T} steps equals {how} the unrolled loss "
@@ -239,7 +150,7 @@ class UnrolledClaim(Claim):
                 + ", ".join([latex(s) for s in leaves] + inputs))
 
     # -- the two sides ------------------------------------------------------------------
-    def _leaves(self, c: _Concrete) -> tuple[list, dict]:
+    def _leaves(self, c: Concrete) -> tuple[list, dict]:
         """Leaf symbols of the unrolled run, and the loss weights ``{(state, t or 'T'): symbol}``."""
         states = c.cell.states
         leaves = c.params + [at_time(s.previous.symbol, 1) for s in states]
@@ -250,7 +161,7 @@ class UnrolledClaim(Claim):
                     for s in states}
         return leaves, weights
 
-    def _forward(self, c: _Concrete, point: Values, weights: dict) -> tuple[object, list[Values]]:
+    def _forward(self, c: Concrete, point: Values, weights: dict) -> tuple[object, list[Values]]:
         """The unrolled loss at ``point`` and the forward values of every step."""
         states = c.cell.states
         current = {s.name: point[at_time(s.previous.symbol, 1)] for s in states}
@@ -263,7 +174,7 @@ class UnrolledClaim(Claim):
             loss += sum(_dot(point[weights[s.name, t]], current[s.name]) for s in states if s.name in c.outputs)
         return loss + sum(_dot(point[weights[s.name, "T"]], current[s.name]) for s in states), forwards
 
-    def _backward(self, c: _Concrete, point: Values, weights: dict, forwards: list[Values]) -> Values:
+    def _backward(self, c: Concrete, point: Values, weights: dict, forwards: list[Values]) -> Values:
         """The BPTT recurrence from step T down to 1: every leaf's gradient."""
         states = c.cell.states
         grads = {p: [0] * len(point[p]) for p in c.params}
@@ -288,7 +199,7 @@ class UnrolledClaim(Claim):
         return self._check_numeric(d)
 
     def _check_diff(self, d: BPTT) -> Verdict:
-        c = _Concrete(self.cell, d, self.sizes, _SYMBOLIC)
+        c = Concrete(self.cell, d, self.sizes, SYMBOLIC)
         leaves, weights = self._leaves(c)
         point = {s: entries(s) for s in leaves + list(weights.values())}
         loss, forwards = self._forward(c, point, weights)
@@ -318,7 +229,7 @@ class UnrolledClaim(Claim):
                               f"points (T = {self.T}, {_sizes_text(self.sizes)})", [step])
 
     def _check_numeric(self, d: BPTT) -> Verdict:
-        c = _Concrete(self.cell, d, self.sizes, _MPMATH)
+        c = Concrete(self.cell, d, self.sizes, MPMATH)
         leaves, weights = self._leaves(c)
         tolerance = mpmath.mpf(10) ** (15 - self.digits)
         with mpmath.workdps(self.digits):
@@ -389,7 +300,7 @@ def gradient_claims(cell: CellSpec, *, rules: dict[type, Rule] | None = None, qu
     Sizes ``n`` and ``m`` are set where the cell has them (other sizes take their defaults); ``quick``
     keeps only the smallest (for tests); ``rules`` replaces the rule table.
     """
-    derivation = _Derivation(cell, rules)
+    derivation = Derivation(cell, rules)
     names = {s.name for s in cell.size_symbols}
 
     def at(n: int, m: int) -> dict[str, int]:
