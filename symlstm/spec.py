@@ -193,6 +193,17 @@ class CellSpec:
             concrete=tuple((s, int(values[s])) for s in self.size_symbols),
         )
 
+    def sized(self, values: Mapping[sp.Symbol, sp.Expr]) -> CellSpec:
+        """The cell at ``values`` (size Symbol → Integer), or the cell itself when every value is its own Symbol.
+
+        Claims build their two sides from such a mapping, symbolic or concrete; sizes the cell does not have
+        are ignored.
+        """
+        if all(value == symbol for symbol, value in values.items()):
+            return self
+        by_name = {symbol.name: int(value) for symbol, value in values.items()}
+        return self.at(**{s.name: by_name[s.name] for s in self.size_symbols if s.name in by_name})
+
     @property
     def is_concrete(self) -> bool:
         return bool(self.concrete)

@@ -80,8 +80,7 @@ def test_a_wrong_gate_order_is_refuted():
     n, m = LSTM.size("n"), LSTM.size("m")
 
     def build(sizes):
-        concrete = LSTM if sizes[n] == n else LSTM.at(n=int(sizes[n]), m=int(sizes[m]))
-        gates = concrete.gates
+        gates = LSTM.sized(sizes).gates
         left = concat(*(matmul(side_by_side(*g.weight_blocks), g.concat) for g in gates))
         wrong = [gates[0], gates[2], gates[1], gates[3]]
         h, x = gates[0].concat.blocks

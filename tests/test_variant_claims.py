@@ -29,9 +29,7 @@ def test_a_peephole_cell_with_nonzero_peepholes_is_not_the_plain_lstm():
     peephole, plain = cell("lstm", peephole=True), cell("lstm")
 
     def build(sizes):
-        left = peephole if sizes[peephole.size("n")] == peephole.size("n") else peephole.at(
-            **{s.name: int(v) for s, v in sizes.items()})
-        right = plain if left is peephole else plain.at(**{s.name: int(v) for s, v in sizes.items()})
+        left, right = peephole.sized(sizes), plain.sized(sizes)
         return variants.new_states(left), variants.new_states(right)
 
     verdict = EquivalenceClaim("peephole-nonzero", "", build, plain.size_symbols, trial_values=(1,)).check()

@@ -18,7 +18,8 @@ from symlstm.errors import CellError
 _N, _M = size("n"), size("m")
 
 
-def _sizes_at(n: int | None, m: int | None) -> dict[sp.Symbol, int] | None:
+def sizes_at(n: int | None, m: int | None) -> dict[sp.Symbol, int] | None:
+    """``{n: n, m: m}`` for a claim at concrete sizes, None for symbolic ones; both or neither must be given."""
     if (n is None) != (m is None):
         raise CellError(f"give both sizes or neither: n = {n!r}, m = {m!r}")
     if n is None:
@@ -53,7 +54,7 @@ def concat_split(order: str = "hx", n: int | None = None, m: int | None = None) 
     stacked = "[h; x]" if order == "hx" else "[x; h]"
     blocks = "[W_h | W_x]" if order == "hx" else "[W_x | W_h]"
     return EquivalenceClaim(f"concat-split[{order}]", f"W·{stacked} + b = W_h·h + W_x·x + b, where W = {blocks}",
-                            build, (_N, _M), at=_sizes_at(n, m))
+                            build, (_N, _M), at=sizes_at(n, m))
 
 
 def swapped_split(n: int | None = None, m: int | None = None) -> EquivalenceClaim:
@@ -66,7 +67,7 @@ def swapped_split(n: int | None = None, m: int | None = None) -> EquivalenceClai
     display = (r"\begin{bmatrix} W_h & W_x \end{bmatrix} \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix} + b"
                r" = W_x h_{t-1} + W_h x_t + b")
     return EquivalenceClaim("swapped-split", "W·[h; x] + b = W_x·h + W_h·x + b (blocks swapped)",
-                            build, (_N, _M), at=_sizes_at(n, m), display=display, expected=False)
+                            build, (_N, _M), at=sizes_at(n, m), display=display, expected=False)
 
 
 def seed_reading(n: int | None = None) -> EquivalenceClaim:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import sympy as sp
 
 from symlstm.algebra import add, concat, matmul, side_by_side, vector
+from symlstm.claims.concat import sizes_at
 from symlstm.claims.equivalence import EquivalenceClaim
 from symlstm.errors import CellError
 from symlstm.spec import CellSpec
@@ -42,16 +43,10 @@ def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) ->
         raise CellError(f"the gates of cell {cell.name!r} do not all read the same concatenation")
     labels = first.labels
     order = ", ".join(g.key for g in cell.gates)
-    at = None
-    if (n is None) != (m is None):
-        raise CellError(f"give both sizes or neither: n = {n!r}, m = {m!r}")
-    if n is not None:
-        at = {cell.size("n"): n, cell.size("m"): m}
+    at = sizes_at(n, m)
 
     def build(sizes: Mapping[sp.Symbol, sp.Expr]):
-        symbolic = all(v == s for s, v in sizes.items())
-        concrete = cell if symbolic else cell.at(**{s.name: int(v) for s, v in sizes.items()})
-        gates = concrete.gates
+        gates = cell.sized(sizes).gates
         blocks = list(gates[0].concat.blocks)
         rows = gates[0].weight.shape[0]
         bias_parts = {

@@ -21,13 +21,6 @@ from symlstm.claims.equivalence import EquivalenceClaim
 from symlstm.spec import CellSpec
 
 
-def _sized(spec: CellSpec, sizes: Mapping[sp.Symbol, sp.Expr]) -> CellSpec:
-    if all(value == symbol for symbol, value in sizes.items()):
-        return spec
-    by_name = {symbol.name: int(value) for symbol, value in sizes.items()}
-    return spec.at(**{s.name: by_name[s.name] for s in spec.size_symbols if s.name in by_name})
-
-
 def new_states(spec: CellSpec, definitions: Mapping[sp.MatrixSymbol, MatrixExpr] | None = None) -> MatrixExpr:
     """``[h_t; c_t; …]`` with every intermediate expanded (``definitions`` overriding some of them)."""
     return concat(*(spec.expand(state.current.symbol, definitions=definitions) for state in spec.states))
@@ -42,7 +35,7 @@ def peephole_zero() -> EquivalenceClaim:
     peephole, plain = cell("lstm", peephole=True), cell("lstm")
 
     def build(sizes):
-        left_cell, right_cell = _sized(peephole, sizes), _sized(plain, sizes)
+        left_cell, right_cell = peephole.sized(sizes), plain.sized(sizes)
         zeros = {_symbol(left_cell, f"p_{k}"): ZeroMatrix(*_symbol(left_cell, f"p_{k}").shape) for k in "ifo"}
         return new_states(left_cell).xreplace(zeros), new_states(right_cell)
 
@@ -55,10 +48,10 @@ def cifg_is_coupled_lstm() -> EquivalenceClaim:
     coupled, plain = cell("lstm", cifg=True), cell("lstm")
 
     def build(sizes):
-        right_cell = _sized(plain, sizes)
+        right_cell = plain.sized(sizes)
         f = right_cell.gate("f").activation
         coupling = {right_cell.gate("i").activation: add(OneMatrix(*f.shape), -f)}
-        return new_states(_sized(coupled, sizes)), new_states(right_cell, coupling)
+        return new_states(coupled.sized(sizes)), new_states(right_cell, coupling)
 
     return EquivalenceClaim("cifg-coupled", "CIFG is the plain LSTM with i_t := 1 − f_t",
                             build, plain.size_symbols, trial_values=(1, 2))
@@ -70,7 +63,7 @@ def projection_identity() -> EquivalenceClaim:
     n, p = projected.size("n"), projected.size("p")
 
     def build(sizes):
-        right_cell = _sized(plain, sizes)
+        right_cell = plain.sized(sizes)
         if sizes[n] == n:  # symbolic: p = n
             left_cell = projected
         else:
@@ -88,7 +81,7 @@ def gru_pytorch_is_cho() -> EquivalenceClaim:
     pytorch, cho = gru(reset_after=True), gru(reset_after=False)
 
     def build(sizes):
-        return new_states(_sized(pytorch, sizes)), new_states(_sized(cho, sizes))
+        return new_states(pytorch.sized(sizes)), new_states(cho.sized(sizes))
 
     return EquivalenceClaim("gru-pytorch-is-cho",
                             "PyTorch's GRU, r ⊙ (W_nh·h + b_hn), is Cho et al.'s, W_nh·(r ⊙ h) + b_hn",

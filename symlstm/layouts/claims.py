@@ -70,12 +70,6 @@ def _signs_out(expr: sp.MatrixExpr) -> sp.MatrixExpr:
     return expr.replace(lambda e: isinstance(e, HadamardProduct), pull)
 
 
-def _sized(cell: CellSpec, values: Mapping[sp.Symbol, sp.Expr]) -> CellSpec:
-    if all(value == symbol for symbol, value in values.items()):
-        return cell
-    return cell.at(**{symbol.name: int(value) for symbol, value in values.items()})
-
-
 def cell_vars(cell: CellSpec, kind: Kind) -> Vars:
     """x, h_{t-1}, c_{t-1}, c_t and the projection's or Cho's inner vectors, as the cell names them."""
     states = {state.name: state for state in cell.states}
@@ -112,7 +106,7 @@ def conversion_claim(src: str, dst: str, cell: CellSpec) -> EquivalenceClaim:
     backend = SymbolicBackend()
 
     def build(values: Mapping[sp.Symbol, sp.Expr]):
-        sized = _sized(cell, values)
+        sized = cell.sized(values)
         sizes = Sizes(*(None if s is None else values[s] for s in (symbols.n, symbols.m, symbols.p)))
         dims = Dims(kind, sizes)
         tensors = symbolic_tensors(src_specs, dims)
