@@ -96,7 +96,7 @@ def collect(args: argparse.Namespace) -> list[dict]:
     """Every measurement, ``args.rounds`` times over; the implementation order rotates between rounds."""
     records = []
     for round_ in range(args.rounds):
-        impls = ["gemm", *args.impl]
+        impls = ["gemm", *(["torch-gemm"] if "torch" in args.impl else []), *args.impl]
         impls = impls[round_ % len(impls) :] + impls[: round_ % len(impls)]
         for config in args.config:
             for dtype in args.dtype:
@@ -163,6 +163,8 @@ def _progress(record: dict) -> str:
         return f"{record['status']} — {record['reason']}"
     if record["impl"] == "gemm":
         return f"peak {record['peak_gflops']:.1f} GFLOP/s"
+    if record["impl"] == "torch-gemm":
+        return f"GEMMs of fwd+BPTT {record['gemm_sequence_forward_backward_s'] * 1e3:.2f} ms"
     return ", ".join(f"{MODE_NAMES[m]} {record[m]['median_s'] * 1e3:.2f} ms" for m in MODES)
 
 
@@ -204,17 +206,19 @@ def markdown(records: list[dict], args: argparse.Namespace) -> str:
     lines += [
         "",
         "| T×B×m×n | dtype | GEMM peak GFLOP/s (M×K×N) | bound fwd ms | bound fwd+BPTT ms | "
-        "GEMMs at real shapes fwd ms | fwd+BPTT ms |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "GEMMs at real shapes fwd ms | fwd+BPTT ms | torch's GEMMs fwd ms | fwd+BPTT ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for config in args.config:
         for dtype in args.dtype:
             g = _find(records, "gemm", config, dtype)
+            t = _find(records, "torch-gemm", config, dtype)
             if g:
+                torch_gemms = [f"{t[f'gemm_sequence_{m}_s'] * 1e3:.2f}" if t else "—" for m in MODES]
                 lines.append(
                     f"| {config.label()} | {dtype} | {g['peak_gflops']:.1f} ({'×'.join(map(str, g['peak_shape']))}) | "
                     + " | ".join(f"{g[f'{k}_{m}_s'] * 1e3:.2f}" for k in ("bound", "gemm_sequence") for m in MODES)
-                    + " |"
+                    + " | " + " | ".join(torch_gemms) + " |"
                 )
     lines += ["", *_notes(records, args)]
     return "\n".join(lines)
@@ -238,6 +242,7 @@ def _notes(records: list[dict], args: argparse.Namespace) -> list[str]:
         "products; the GEMM bound is those FLOPs at the best NumPy GEMM rate on the LSTM's own shapes "
         "(torch's own BLAS can beat it: above 100% is possible)."
     )
+    notes += _floor_notes(records, args)
     for r in records:
         where = f"{Config(*r['config']).label()}, {r['dtype']}"
         if r["status"] != "ok":
@@ -248,6 +253,26 @@ def _notes(records: list[dict], args: argparse.Namespace) -> list[str]:
                 f"max relative error {r['max_rel_error_vs_numpy']:.2e}"
             )
     return list(dict.fromkeys(notes))
+
+
+def _floor_notes(records: list[dict], args: argparse.Namespace) -> list[str]:
+    """How close to torch NumPy code can get at all: NumPy's GEMMs alone against torch's whole pass."""
+    notes = []
+    for config in args.config:
+        for dtype in args.dtype:
+            g, t = _find(records, "gemm", config, dtype), _find(records, "torch-gemm", config, dtype)
+            lstm = _find(records, "torch", config, dtype)
+            if not (g and t and lstm):
+                continue
+            mode = "forward_backward"
+            numpy_s, torch_s = g[f"gemm_sequence_{mode}_s"], t[f"gemm_sequence_{mode}_s"]
+            notes.append(
+                f"- {config.label()} {dtype} fwd+BPTT: NumPy's BLAS takes {numpy_s * 1e3:.1f} ms for the LSTM's "
+                f"products alone, torch's BLAS {torch_s * 1e3:.1f} ms ({numpy_s / torch_s:.2f}×); so code that "
+                f"calls NumPy's BLAS is at least {numpy_s / lstm[mode]['median_s']:.2f}× torch.nn.LSTM before "
+                "any element-wise work."
+            )
+    return notes
 
 
 def _versions(records: list[dict]) -> str:

@@ -171,35 +171,73 @@ def max_relative_error(result: tuple, expected: tuple) -> float:
     return worst
 
 
+def _gemm_seconds(config: Config, matmul: Callable, *, repeat: int, min_time: float) -> dict[tuple, float]:
+    """Median seconds of ``matmul(M, K, N)`` (a zero-argument callable it returns) for each GEMM shape."""
+    seconds = {}
+    for _, M, K, N in gemm_shapes(config, "forward_backward"):
+        seconds[(M, K, N)] = statistics.median(time_call(matmul(M, K, N), repeat=repeat, min_time=min_time / 6))
+    return seconds
+
+
+def _sequence(config: Config, seconds: dict[tuple, float]) -> dict[str, float]:
+    """Per mode, the time of the LSTM's GEMM sequence at its real shapes."""
+    return {f"gemm_sequence_{mode}_s": sum(c * seconds[(M, K, N)] for c, M, K, N in gemm_shapes(config, mode))
+            for mode in MODES}
+
+
 def measure_gemm(config: Config, dtype: str, *, repeat: int, min_time: float) -> dict:
     """Time each of the LSTM's GEMM shapes with NumPy (same BLAS as the baseline).
 
     Returns the peak rate over those shapes and, per mode, the time of the GEMM sequence at their real
     shapes (a tighter, attainable bound) alongside the GEMM-bound time ``flops / peak``.
     """
-    rates, seconds = {}, {}
-    for _, M, K, N in gemm_shapes(config, "forward_backward"):
+
+    def matmul(M: int, K: int, N: int) -> Callable[[], object]:
         a, b, out = np.ones((M, K), dtype), np.ones((K, N), dtype), np.empty((M, N), dtype)
-        median = statistics.median(
-            time_call(lambda a=a, b=b, out=out: np.matmul(a, b, out=out), repeat=repeat, min_time=min_time / 6)
-        )
-        seconds[(M, K, N)] = median
-        rates[(M, K, N)] = 2 * M * K * N / median
+        return lambda: np.matmul(a, b, out=out)
+
+    seconds = _gemm_seconds(config, matmul, repeat=repeat, min_time=min_time)
+    rates = {shape: 2 * shape[0] * shape[1] * shape[2] / s for shape, s in seconds.items()}
     best = max(rates, key=rates.get)
-    record = {"peak_gflops": rates[best] / 1e9, "peak_shape": list(best)}
+    record = {"peak_gflops": rates[best] / 1e9, "peak_shape": list(best), **_sequence(config, seconds)}
     for mode in MODES:
         record[f"bound_{mode}_s"] = gemm_flops(config, mode) / rates[best]
-        record[f"gemm_sequence_{mode}_s"] = sum(c * seconds[(M, K, N)] for c, M, K, N in gemm_shapes(config, mode))
     return record
+
+
+def measure_torch_gemm(config: Config, dtype: str, *, repeat: int, min_time: float, threads: int) -> dict:
+    """The same GEMM sequence through ``torch.matmul`` (torch's own BLAS: MKL / oneDNN on x86).
+
+    What torch.nn.LSTM can spend on its products: NumPy code with NumPy's BLAS cannot go below
+    the NumPy GEMM sequence, so the two sequences bound the ratio a NumPy LSTM can reach against torch.
+    """
+    try:
+        import torch  # optional: absent means "unavailable", not an error
+    except ImportError as error:
+        raise Unavailable(f"torch is not installed ({error})") from None
+    torch.set_num_threads(threads)
+    kind = getattr(torch, dtype)
+
+    def matmul(M: int, K: int, N: int) -> Callable[[], object]:
+        a, b, out = torch.ones((M, K), dtype=kind), torch.ones((K, N), dtype=kind), torch.empty((M, N), dtype=kind)
+        return lambda: torch.matmul(a, b, out=out)
+
+    return _sequence(config, _gemm_seconds(config, matmul, repeat=repeat, min_time=min_time))
 
 
 def worker(
     impl: str, config: Config, dtype: str, *, repeat: int, min_time: float, threads: int, check: bool = True
 ) -> dict:
-    """Measure one implementation (or ``"gemm"``) at one configuration and dtype, in this process."""
+    """Measure one implementation (or ``"gemm"``, ``"torch-gemm"``) at one configuration and dtype, in this process."""
     record = {"impl": impl, "config": list(config), "dtype": dtype, "pid": os.getpid()}
     if impl == "gemm":
         return {**record, "status": "ok", **measure_gemm(config, dtype, repeat=repeat, min_time=min_time)}
+    if impl == "torch-gemm":
+        try:
+            found = measure_torch_gemm(config, dtype, repeat=repeat, min_time=min_time, threads=threads)
+        except Unavailable as reason:
+            return {**record, "status": "unavailable", "reason": str(reason)}
+        return {**record, "status": "ok", **found, "versions": {"torch": sys.modules["torch"].__version__}}
     problem = make_problem(config, dtype)
     try:
         runner = runner_for(impl, problem, dtype, threads)
