@@ -105,3 +105,33 @@ def test_claim_prints_statement_verdict_and_steps():
 def test_partial_sizes_are_an_error():
     with pytest.raises(ValueError, match="both sizes"):
         claims.concat_split(n=2)
+
+
+def test_stacked_gates_claim_only_when_the_gates_hold_every_product_with_a_block():
+    """The GRU's candidate multiplies x_t and h_{t-1} outside its gates (PyTorch stacks those weights too);
+    so does this cell's V·x_t, whatever its name; the LSTM and its projection variant have no such product."""
+    from symlstm import CellBuilder, Sigmoid, Tanh
+    from symlstm.algebra import hadamard, matmul
+    from symlstm.cells import cell
+    from symlstm.functions import elementwise
+    from symlstm.verification import forward_claims, weights_beside_gates
+
+    b = CellBuilder("gated-v", "a gate beside a product V·x_t")
+    n, m = b.size("n", "hidden"), b.size("m", "input")
+    x, h = b.input("x_t", m, "input"), b.state("h", n, "hidden state")
+    W_f, b_f = b.param("W_f", n, n + m, "gate weight"), b.param("b_f", n, 1, "gate bias")
+    V = b.param("V", n, m, "input weight beside the gate")
+    f = b.gate("f", weight=W_f, concat=[h, x], bias=b_f, function=Sigmoid, doc="gate")
+    b.update(h, hadamard(f, elementwise(Tanh, matmul(V, x))))
+    beside = b.build()
+
+    def names(c):
+        return sorted(s.name for s in weights_beside_gates(c))
+
+    def stacked(c):
+        return any(claim.name.startswith("stacked-gates") for claim in forward_claims(c))
+
+    assert names(beside) == ["V"] and not stacked(beside)
+    assert names(cell("gru")) == ["W_{nh}", "W_{nx}"] and not stacked(cell("gru"))
+    assert names(LSTM) == [] and stacked(LSTM)
+    assert names(cell("lstm", proj_size=3)) == [] and stacked(cell("lstm", proj_size=3))
