@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
 import reference
+from finite_differences import central_differences, loss_inputs, upstream_loss
 from hypothesis import given, settings
 from strategies import Problem, edge_sizes, lstm_problems, sizes
 
@@ -79,34 +81,15 @@ def test_forward_equals_the_forward_of_forward_backward(problem: Problem) -> Non
     np.testing.assert_allclose(cs, rcs, rtol=1e-12, atol=1e-14)
 
 
-def _loss(module, problem: Problem, values: dict) -> float:
-    hs, cs = module.forward({k: values[k] for k in module.PARAMS}, values["xs"], values["h0"], values["c0"])
-    up = problem.upstream
-    total = np.sum(up.dhs * hs)
-    total += 0.0 if up.dhT is None else np.sum(up.dhT * hs[-1])
-    total += 0.0 if up.dcT is None else np.sum(up.dcT * cs[-1])
-    return float(total)
-
-
 @settings(max_examples=10)
 @given(problem=lstm_problems(dtype=np.float64, size_strategy=sizes(max_T=3, max_B=2, max_n=3, max_m=3)))
 def test_gradients_equal_central_differences(problem: Problem) -> None:
     module = MODULES["float64"]
     _, _, grads = _run(module, problem)
-    B, n = problem.sizes.B, problem.sizes.n
-    values = {**problem.params, "xs": problem.xs,
-              "h0": np.zeros((B, n)) if problem.h0 is None else problem.h0,
-              "c0": np.zeros((B, n)) if problem.c0 is None else problem.c0}
-    eps = 1e-6
+    values = loss_inputs(problem)
+    numeric = central_differences(partial(upstream_loss, problem, module.forward, module.PARAMS), values, WRT)
     for name in WRT:
-        numeric = np.zeros_like(values[name])
-        for index in np.ndindex(values[name].shape):
-            shifted = {k: v.copy() for k, v in values.items()}
-            shifted[name][index] += eps
-            plus = _loss(module, problem, shifted)
-            shifted[name][index] -= 2 * eps
-            numeric[index] = (plus - _loss(module, problem, shifted)) / (2 * eps)
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(grads[name], numeric[name], rtol=1e-5, atol=1e-7, err_msg=name)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

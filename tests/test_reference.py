@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
 import reference
+from finite_differences import central_differences, loss_inputs, upstream_loss
 from hypothesis import given, settings
 from strategies import Problem, lstm_problems
 
 WRT = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "xs", "h0", "c0")
-
-
-def _inputs(problem: Problem) -> dict[str, np.ndarray]:
-    """Everything the loss depends on, with None initial states made explicit zeros."""
-    (_, B, n, _), dtype = problem.sizes, problem.xs.dtype
-    zeros = np.zeros((B, n), dtype)
-    return {
-        **problem.params,
-        "xs": problem.xs,
-        "h0": zeros if problem.h0 is None else problem.h0,
-        "c0": zeros if problem.c0 is None else problem.c0,
-    }
-
-
-def _loss(problem: Problem, values: dict[str, np.ndarray]) -> float:
-    """L = sum(dhs * hs) + sum(dhT * h_T) + sum(dcT * c_T), the loss forward_backward differentiates."""
-    params = {k: values[k] for k in reference.PARAM_NAMES}
-    hs, cs = reference.forward(params, values["xs"], values["h0"], values["c0"])
-    up = problem.upstream
-    total = np.sum(up.dhs * hs)
-    if up.dhT is not None:
-        total += np.sum(up.dhT * hs[-1])
-    if up.dcT is not None:
-        total += np.sum(up.dcT * cs[-1])
-    return float(total)
 
 
 @settings(max_examples=25)
@@ -45,18 +22,11 @@ def test_gradients_equal_central_differences(problem: Problem) -> None:
     _, _, grads = reference.forward_backward(
         problem.params, problem.xs, up.dhs, problem.h0, problem.c0, dhT=up.dhT, dcT=up.dcT
     )
-    values = _inputs(problem)
-    eps = 1e-6
+    values = loss_inputs(problem)
+    loss = partial(upstream_loss, problem, reference.forward, reference.PARAM_NAMES)
+    numeric = central_differences(loss, values, WRT)
     for name in WRT:
-        numeric = np.zeros_like(values[name])
-        for index in np.ndindex(values[name].shape):
-            shifted = {k: v.copy() for k, v in values.items()}
-            shifted[name][index] += eps
-            plus = _loss(problem, shifted)
-            shifted[name][index] -= 2 * eps
-            minus = _loss(problem, shifted)
-            numeric[index] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(grads[name], numeric[name], rtol=1e-5, atol=1e-7, err_msg=name)
 
 
 def _sigma(z: float) -> float:
@@ -161,7 +131,7 @@ def torch():
 def _torch_run(torch, problem: Problem):
     """torch.nn.LSTM (float64) forward and autograd on the same loss; per-step c_t from torch.nn.LSTMCell."""
     (T, _, n, m), up = problem.sizes, problem.upstream
-    values = {k: torch.tensor(v, requires_grad=True) for k, v in _inputs(problem).items()}
+    values = {k: torch.tensor(v, requires_grad=True) for k, v in loss_inputs(problem).items()}
     lstm = torch.nn.LSTM(m, n, dtype=torch.float64)
     lstm.load_state_dict({f"{k}_l0": torch.tensor(problem.params[k]) for k in reference.PARAM_NAMES})
     out, (h_n, c_n) = lstm(values["xs"], (values["h0"][None], values["c0"][None]))
