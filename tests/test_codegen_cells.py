@@ -60,7 +60,14 @@ def test_gru_forward_equals_the_documented_step(reset_after):
     module = compile_numpy(gru(reset_after=reset_after), "float64")
     rng = np.random.default_rng(11)
     p = _params(module, rng)
-    P = {"W_{nh}": p["W_nh"], "W_{nx}": p["W_nx"], "b_{in}": p["b_in"], "b_{hn}": p["b_hn"]}
+    if reset_after:  # torch.nn.GRUCell's weight_ih = [W_ir; W_iz; W_in], bias_hh = [b_hr; b_hz; b_hn]
+        assert module.PARAMS == {"weight_ih": ("3*n", "m"), "weight_hh": ("3*n", "n"),
+                                 "bias_ih": ("3*n",), "bias_hh": ("3*n",)}
+        rows = slice(2 * N, 3 * N)
+        P = {"W_{nx}": p["weight_ih"][rows], "W_{nh}": p["weight_hh"][rows],
+             "b_{in}": p["bias_ih"][rows], "b_{hn}": p["bias_hh"][rows]}
+    else:  # Cho et al.'s candidate has no PyTorch layout: its parameters keep their names
+        P = {"W_{nh}": p["W_nh"], "W_{nx}": p["W_nx"], "b_{in}": p["b_in"], "b_{hn}": p["b_hn"]}
     for k, key in enumerate("rz"):
         P[f"W_{key}"], P[f"b_{key}"] = _torch_gates(p, k)
     xs, h0 = rng.standard_normal((T, B, M)), rng.standard_normal((B, N))

@@ -1,4 +1,5 @@
-"""The generated LSTM against torch.nn.LSTM: forward states and autograd gradients (skipped without torch)."""
+"""The generated LSTM and GRU against torch.nn.LSTM and nn.GRUCell: forward states and autograd gradients
+(skipped without torch)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,36 @@ def test_forward_and_gradients_equal_torch_autograd(dtype, tol):
         np.testing.assert_allclose(grads[name], array, rtol=tol, atol=tol, err_msg=name)
     fh, fc = module.forward(params, xs, h0, c0)
     np.testing.assert_allclose(fh, out.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [("float64", 1e-10), ("float32", 2e-5)])
+def test_generated_gru_takes_a_torch_gru_cell_state_dict_as_it_is(dtype, tol):
+    """nn.GRUCell's state_dict drops in (weight_ih = [W_ir; W_iz; W_in] …); forward and autograd agree."""
+    module = compile_numpy(symlstm.cell("gru"), dtype)
+    torch_dtype = getattr(torch, dtype)
+    T, B, n, m = 5, 3, 4, 6
+    torch.manual_seed(2)
+    cell = torch.nn.GRUCell(m, n).to(torch_dtype)
+    params = {k: v.detach().numpy().copy() for k, v in cell.state_dict().items()}
+    rng = np.random.default_rng(3)
+    xs, h0 = (rng.standard_normal(s).astype(dtype) for s in [(T, B, m), (B, n)])
+    dhs, dhT = (rng.standard_normal(s).astype(dtype) for s in [(T, B, n), (B, n)])
+
+    x, h = (torch.tensor(a, requires_grad=True) for a in (xs, h0))
+    states, state = [], h
+    for t in range(T):
+        state = cell(x[t], state)
+        states.append(state)
+    out = torch.stack(states)
+    loss = (out * torch.tensor(dhs)).sum() + (state * torch.tensor(dhT)).sum()
+    loss.backward()
+
+    hs, grads = module.forward_backward(params, xs, dhs, h0, dhT=dhT)
+    np.testing.assert_allclose(hs, out.detach().numpy(), rtol=tol, atol=tol)
+    expected = {k: v.grad.numpy() for k, v in cell.named_parameters()}
+    expected.update(xs=x.grad.numpy(), h0=h.grad.numpy())
+    assert sorted(grads) == sorted(expected)
+    for name, array in expected.items():
+        assert grads[name].dtype == np.dtype(dtype), name
+        np.testing.assert_allclose(grads[name], array, rtol=tol, atol=tol, err_msg=name)
+    np.testing.assert_allclose(module.forward(params, xs, h0), out.detach().numpy(), rtol=tol, atol=tol)

@@ -98,16 +98,16 @@ def step_tflite(P, x, h, c):
 
 
 def step_symlstm(P, x, h, c, cell):
-    """A generated module's parameters: gates stacked in the cell's gate order, other parameters by name."""
+    """A generated module's parameters: gates stacked in the cell's gate order, other parameters by name;
+    PyTorch's GRU as torch.nn.GRUCell stacks it (the candidate's rows below r and z's)."""
+    if c is None and dict(cell.options)["reset_after"]:
+        return step_pytorch({f"{k}_l0": v for k, v in P.items()}, x, h)
     keys = [g.key for g in cell.gates]
     parts = dict(zip(keys, np.split(P["weight_ih"] @ x + P["weight_hh"] @ h + P["bias_ih"] + P["bias_hh"],
                                     len(keys))))
-    if c is None:
+    if c is None:  # Cho et al.'s GRU: the candidate's parameters by name
         r, z = sig(parts["r"]), sig(parts["z"])
-        if dict(cell.options)["reset_after"]:
-            n = np.tanh(P["W_nx"] @ x + P["b_in"] + r * (P["W_nh"] @ h + P["b_hn"]))
-        else:
-            n = np.tanh(P["W_nx"] @ x + P["W_nh"] @ (r * h) + P["b_in"] + P["b_hn"])
+        n = np.tanh(P["W_nx"] @ x + P["W_nh"] @ (r * h) + P["b_in"] + P["b_hn"])
         return (1 - z) * n + z * h, None
     f = sig(parts["f"] + P.get("p_f", 0) * c)
     i = 1 - f if "i" not in parts else sig(parts["i"] + P.get("p_i", 0) * c)

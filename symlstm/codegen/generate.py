@@ -121,6 +121,17 @@ class Passes:
     def size(expr: sp.Expr) -> str:
         return str(expr).replace(" ", "")
 
+    def parameter(self, name: str, mapping: str) -> str:
+        """Where the internal parameter ``name`` lives in ``mapping``: ``weights["W_nx"]``, or its rows of a
+        module parameter, ``weights["weight_ih"][2*n:]`` (see :class:`~symlstm.codegen.layout.Part`)."""
+        part = self.program.layout.parts.get(name)
+        if part is None:
+            return f'{mapping}["{name}"]'
+        total = self.program.layout.param(part.param).shape[0]
+        lo = "" if part.lo == 0 else self.size(part.lo)
+        hi = "" if part.hi == total else self.size(part.hi)
+        return f'{mapping}["{part.param}"][{lo}:{hi}]'
+
     def storage(self, symbol: MatrixSymbol) -> str:
         """The (T, B, k) array of a value kept for every step."""
         if symbol in self.states:
@@ -282,16 +293,34 @@ class Passes:
         return section
 
     def gradients(self) -> Section:
-        """``grads[name] = Σ_t …`` for every module parameter, each one GEMM or sum over all T·B rows."""
+        """``grads[name] = Σ_t …`` for every module parameter, each one GEMM or sum over all T·B rows.
+
+        A parameter holding packed rows (:class:`~symlstm.codegen.layout.Part`) is allocated first and
+        each internal parameter's gradient written into its rows.
+        """
         section, done = Section(), {}
+        layout = self.program.layout
         used = set().union(*(e.atoms(MatrixSymbol) for _, e in self.program.gradients))
         printer = self._printer(self._seq_names(used, {}, section))
+        computed = {name for name, _ in self.program.gradients}
+        for param in layout.params:
+            inner = [name for name, part in layout.parts.items() if part.param == param.name]
+            if inner:
+                fill = "empty" if set(inner) <= computed else "zeros"
+                shape = ", ".join(self.size(d) for d in param.shape) + ("," if len(param.shape) == 1 else "")
+                section.lines.append(f'grads["{param.name}"] = np.{fill}(({shape}), DTYPE)  '
+                                     f"# rows: {', '.join(inner)}")
         for name, expr in self.program.gradients:
+            target = self.parameter(name, "grads")
             section.lines.append(f"# ∂L/∂{name} = Σ_t {text(expr)}  [{NOTES['sum']}]")
             if expr in done:
-                section.lines.append(f'grads["{name}"] = grads["{done[expr]}"].copy()')
+                source = self.parameter(done[expr], "grads")
+                section.lines.append(f"{target} = {source}" + ("" if name in layout.parts else ".copy()"))
                 continue
-            section.lines.append(f'grads["{name}"] = {printer.value(expr, shared=True)}')
+            code = printer.value(expr, shared=True)
+            if name in layout.parts:  # written into rows of a contiguous array: no contiguous copy first
+                code = re.sub(r"^np\.ascontiguousarray\((.*)\)$", r"\1", code)
+            section.lines.append(f"{target} = {code}")
             done[expr] = name
         section.helpers.update(printer.helpers)
         return section

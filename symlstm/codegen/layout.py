@@ -10,17 +10,25 @@ that read the same concatenation ``[u_1; u_2; …]`` are stacked in the cell's g
   ``weight_ih`` for the block ``x`` and ``weight_hh`` for the block ``h``,
 * ``b = [b_i; b_f; …] = bias_ih + bias_hh`` (PyTorch splits each ``b_k`` in two).
 
+A parameter outside the gates that multiplies one of the stack's blocks and nothing else, with a
+bias of its own beside that product (the GRU's ``W_{nx}·x_t + b_{in}`` and ``W_{nh}·h_{t-1} + b_{hn}``),
+is *packed*: its rows follow the gates' rows in that block's module parameters, as
+``torch.nn.GRUCell`` stacks ``weight_ih = [W_{rx}; W_{zx}; W_{nx}]`` and ``bias_hh = [b_{hr}; b_{hz};
+b_{hn}]``.  Packing is storage only: the generated code reads each packed parameter as rows of the
+module parameter (``W_nx = weights["weight_ih"][2*n:]``) and computes with it as before; the gates'
+own rows are then named after their gates (``weight_ih_rz``).
+
 Nothing here names the LSTM: gates, blocks, labels and order come from the cell's
-:class:`~symlstm.spec.Gate` records.  A parameter of the cell that belongs to no gate keeps its
-own name (its identifier) and shape.  A shared k×1 parameter is a 1-D array (k,).
+:class:`~symlstm.spec.Gate` records.  Any other parameter of the cell keeps its own name (its
+identifier) and shape.  A shared k×1 parameter is a 1-D array (k,).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy import MatrixSymbol
+from sympy import MatAdd, MatMul, MatrixSymbol
 
 from symlstm.claims.stacking import stack_name
 from symlstm.codegen.printer import CodegenError
@@ -65,13 +73,29 @@ class Stack:
 
 
 @dataclass(frozen=True)
+class Part:
+    """Rows ``lo:hi`` of the module parameter ``param`` hold an internal parameter (``W_nx`` in ``weight_ih``)."""
+
+    param: str
+    lo: sp.Expr
+    hi: sp.Expr
+
+
+@dataclass(frozen=True)
 class Layout:
-    """The module parameters of ``cell``, its gate stacks, and the cell parameters kept as they are."""
+    """The module parameters of ``cell``, its gate stacks, and the cell parameters kept as they are.
+
+    ``parts`` maps the name of each internal parameter that is rows of a larger module parameter (a
+    stack's ``weight_ih_rz``, ``bias_hh_rz``, a packed ``W_nx``) to those rows; ``packed[name]`` are the
+    kept parameters packed below the gates' rows of the module parameter ``name``, in order.
+    """
 
     cell: CellSpec
     params: tuple[Param, ...]
     stacks: tuple[Stack, ...]
     kept: tuple[Var, ...]
+    parts: dict = field(default_factory=dict)
+    packed: dict = field(default_factory=dict)
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -99,7 +123,61 @@ def _group(cell: CellSpec) -> list[tuple[Gate, ...]]:
     return [tuple(g) for g in groups.values()]
 
 
-def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, list[Param]]:
+def _parents(expr: sp.Basic, out: dict) -> dict:
+    """For every subexpression of ``expr``, the expressions it is an argument of (one entry per occurrence)."""
+    if not isinstance(expr, MatrixSymbol):
+        for arg in expr.args:
+            out.setdefault(arg, []).append(expr)
+            _parents(arg, out)
+    return out
+
+
+def _packing(cell: CellSpec, groups: list[tuple[Gate, ...]], kept: list[Var]) -> dict:
+    """``{(group, block): [(W, b), …]}``: kept parameters to pack below the gates' rows (module docstring).
+
+    ``W`` appears once in the cell, as ``W·u`` with ``u`` a block of exactly one group, and that product is a
+    term of a sum with exactly one term ``b`` that is a kept k×1 parameter used nowhere else.  Packing happens
+    only when every block of the group gains the same number of rows, so the stacked weights keep equal row
+    counts (Cho et al.'s GRU, whose ``W_{nh}`` multiplies ``r ⊙ h``, packs nothing).
+    """
+    parents: dict = {}
+    for a in cell.assignments:
+        _parents(a.rhs, parents)
+    owner: dict = {}
+    for number, gates in enumerate(groups):
+        for j, block in enumerate(gates[0].concat.blocks):
+            owner.setdefault(block, []).append((number, j))
+    # roles, not shapes, tell a weight from a bias: at m = 1 the weight W_{nx} is n×1 too
+    vectors = {v.symbol: v for v in kept if v.shape[1] == 1 and len(parents.get(v.symbol, ())) == 1
+               and isinstance(parents[v.symbol][0], MatAdd)}
+    packing: dict = {}
+    for var in kept:
+        uses = parents.get(var.symbol, [])
+        if len(uses) != 1 or not isinstance(uses[0], MatMul) or uses[0].args[:1] != (var.symbol,):
+            continue
+        product = uses[0]
+        if len(product.args) != 2 or len(owner.get(product.args[1], ())) != 1:
+            continue
+        sums = parents.get(product, [])
+        if len(sums) != 1 or not isinstance(sums[0], MatAdd):
+            continue
+        biases = [vectors[term] for term in sums[0].args if term in vectors]
+        if len(biases) == 1 and biases[0].shape[0] == var.shape[0]:
+            packing.setdefault(owner[product.args[1]][0], []).append((var, biases[0]))
+    for number, gates in enumerate(groups):
+        counts = {sum((w.shape[0] for w, _ in packing.get((number, j), ())), sp.Integer(0))
+                  for j in range(len(gates[0].concat.blocks))}
+        if len(counts) != 1:
+            for j in range(len(gates[0].concat.blocks)):
+                packing.pop((number, j), None)
+    return packing
+
+
+def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> tuple[Stack, list[Param], dict]:
+    """The stack of ``gates``, its module parameters, and the rows each internal parameter has in them.
+
+    ``packing[j]``: the kept ``(W, b)`` packed below the gates' rows of block ``j``'s weight and bias.
+    """
     first = gates[0]
     blocks = tuple(first.concat.blocks)
     inputs = {v.symbol for v in cell.inputs}
@@ -108,17 +186,36 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, li
         bounds.append((start, start + gate.preactivation.shape[0]))
         start = start + gate.preactivation.shape[0]
     rows = start
+    keys = "".join(g.key for g in gates)
     # module order: blocks that are inputs first (weight_ih before weight_hh, as in PyTorch)
     order = sorted(range(len(blocks)), key=lambda j: (blocks[j] not in inputs, j))
     suffixes = [stack_name(label) + tag for label in first.labels]
-    weights = tuple(MatrixSymbol(f"weight_{s}", rows, b.shape[0]) for s, b in zip(suffixes, blocks))
-    keys = "".join(g.key for g in gates)
-    params = [Param(weights[j].name, (rows, blocks[j].shape[0]),
-                    f"[{'; '.join(g.weight_blocks[j].name for g in gates)}], gates {keys} stacked")
-              for j in order]
-    bias_params = tuple(f"bias_{suffixes[j]}" for j in order)
-    params += [Param(name, (rows,), f"part of [{'; '.join(g.bias.name for g in gates)}] = "
-                                    f"{' + '.join(bias_params)}") for name in bias_params]
+    inner = f"_{keys}" if packing else ""  # packed: the gates' rows get a name of their own
+    weights = tuple(MatrixSymbol(f"weight_{s}{inner}", rows, b.shape[0]) for s, b in zip(suffixes, blocks))
+    bias_params = tuple(f"bias_{suffixes[j]}{inner}" for j in order)
+    params, parts = [], {}
+    for j in order:
+        extra = packing.get(j, [])
+        total = rows + sum((w.shape[0] for w, _ in extra), sp.Integer(0))
+        pieces = [g.weight_blocks[j].name for g in gates] + [w.symbol.name for w, _ in extra]
+        doc = f"[{'; '.join(pieces)}], gates {keys} stacked" + "".join(f", then {w.doc}" for w, _ in extra)
+        params.append(Param(f"weight_{suffixes[j]}", (total, blocks[j].shape[0]), doc))
+        if extra:
+            parts[weights[j].name] = Part(f"weight_{suffixes[j]}", sp.Integer(0), rows)
+            parts[bias_params[order.index(j)]] = Part(f"bias_{suffixes[j]}", sp.Integer(0), rows)
+            lo = rows
+            for w, b in extra:
+                parts[w.ident] = Part(f"weight_{suffixes[j]}", lo, lo + w.shape[0])
+                parts[b.ident] = Part(f"bias_{suffixes[j]}", lo, lo + w.shape[0])
+                lo += w.shape[0]
+    total_bias = " + ".join(f"bias_{suffixes[j]}" for j in order)
+    for j in order:
+        extra = packing.get(j, [])
+        total = rows + sum((w.shape[0] for w, _ in extra), sp.Integer(0))
+        doc = f"part of [{'; '.join(g.bias.name for g in gates)}] = {total_bias}"
+        if extra:
+            doc = f"rows of gates {keys}: {doc}" + "".join(f"; then {b.symbol.name} ({b.doc})" for _, b in extra)
+        params.append(Param(f"bias_{suffixes[j]}", (total,), doc))
     # A_t = [a_{i,t}; a_{f,t}; …]: the stack's own name must differ from every name of the cell, including
     # its gates' (a one-gate stack would otherwise be named like its gate's pre-activation, a_{f,t}).
     taken = {v.symbol.name for v in cell.variables}
@@ -133,27 +230,34 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str) -> tuple[Stack, li
         raise CodegenError(f"cannot name the stack of gates {keys}: the cell already uses {used}")
     stack = Stack(gates, MatrixSymbol(name, rows, 1), MatrixSymbol(r"\delta " + name, rows, 1), blocks, weights,
                   MatrixSymbol(bias, rows, 1), bias_params, tuple(bounds))
-    return stack, params
+    return stack, params, parts
 
 
 def layout(cell: CellSpec) -> Layout:
     """The module parameters for ``cell`` (stacked gates in PyTorch's naming) and its stacks."""
     groups = _group(cell)
-    stacks, params = [], []
+    absorbed = {g.weight for g in cell.gates} | {g.bias for g in cell.gates}
+    kept = [v for v in cell.params if v.symbol not in absorbed]
+    packing = _packing(cell, groups, kept)
+    stacks, params, parts, packed = [], [], {}, {}
     for number, gates in enumerate(groups):
         labels = gates[0].labels
         if len(set(labels)) != len(labels):
             raise CodegenError(f"the blocks of {gates[0].concat} have repeated labels {labels}")
-        stack, stack_params = _stack(cell, gates, "" if len(groups) == 1 else f"_{number}")
+        mine = {j: pairs for (g, j), pairs in packing.items() if g == number}
+        stack, stack_params, stack_parts = _stack(cell, gates, "" if len(groups) == 1 else f"_{number}", mine)
         stacks.append(stack)
         params += stack_params
-    absorbed = {g.weight for g in cell.gates} | {g.bias for g in cell.gates}
-    kept = tuple(v for v in cell.params if v.symbol not in absorbed)
+        parts.update(stack_parts)
     for var in kept:
+        if var.ident in parts:
+            packed.setdefault(parts[var.ident].param, []).append(var)
+            continue
         rows, cols = var.shape
         params.append(Param(var.ident, (rows,) if cols == 1 else (rows, cols), var.doc))
     names = [p.name for p in params]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise CodegenError(f"cell {cell.name!r} gives two module parameters the name(s) {clashes}")
-    return Layout(cell, tuple(params), tuple(stacks), kept)
+    return Layout(cell, tuple(params), tuple(stacks), tuple(kept), parts,
+                  {name: tuple(vs) for name, vs in packed.items()})

@@ -73,11 +73,13 @@ class _Module:
     def _parameters(self, code: list[str]) -> list[str]:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
         used = set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in code)))
-        lines = [f'{prm.name} = weights["{prm.name}"]' for prm in self.layout.params if prm.name in used]
-        for st in self.layout.stacks:
-            name = self.passes.ident[st.bias]
+        lay, passes = self.layout, self.passes
+        internal = [w.name for st in lay.stacks for w in st.weights] + [v.ident for v in lay.kept]
+        lines = [f"{name} = {passes.parameter(name, 'weights')}" for name in internal if name in used]
+        for st in lay.stacks:
+            name = passes.ident[st.bias]
             if name in used:
-                parts = " + ".join(f'weights["{n}"]' for n in st.bias_params)
+                parts = " + ".join(passes.parameter(n, "weights") for n in st.bias_params)
                 lines.append(f"{name} = {parts}  # {st.bias.name} = {' + '.join(st.bias_params)}"
                              "  [stacked-gates claim]")
         return lines
