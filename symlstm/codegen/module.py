@@ -74,7 +74,9 @@ class _Module:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
         used = set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in code)))
         lay, passes = self.layout, self.passes
-        internal = [w.name for st in lay.stacks for w in st.weights] + [v.ident for v in lay.kept]
+        internal = []  # in the order of the module parameters, a packed one's rows top to bottom
+        for prm in lay.params:
+            internal += [name for name, part in lay.parts.items() if part.param == prm.name] or [prm.name]
         lines = [f"{name} = {passes.parameter(name, 'weights')}" for name in internal if name in used]
         for st in lay.stacks:
             name = passes.ident[st.bias]
