@@ -84,7 +84,7 @@ def lstm(*, peephole: bool = False, cifg: bool = False, proj_size: int | None = 
     o = gate("o", c_t)
     gated = hadamard(o, elementwise(Tanh, c_t))
     if proj_size:
-        W_hr = b.param("W_{hr}", r, n, "projection weight", ident="W_hr")
+        W_hr = b.param("W_{hr}", r, n, "projection weight", ident="weight_hr")  # nn.LSTM's weight_hr_l0
         gated = matmul(W_hr, gated)
     b.update(h, gated)
     return b.build()

@@ -82,7 +82,7 @@ def test_projected_lstm_forward_equals_the_documented_step():
     rng = np.random.default_rng(12)
     shapes = module.param_shapes(n=N, m=M, p=2)
     p = {k: rng.standard_normal(shape) for k, shape in shapes.items()}
-    P = {"W_{hr}": p["W_hr"]}
+    P = {"W_{hr}": p["weight_hr"]}
     for k, key in enumerate("ifgo"):
         rows = slice(k * N, (k + 1) * N)
         P[f"W_{key}"] = np.hstack([p["weight_hh"][rows], p["weight_ih"][rows]])

@@ -12,17 +12,20 @@ from symlstm.codegen import compile_numpy
 torch = pytest.importorskip("torch")
 
 
+@pytest.mark.parametrize("proj_size", [None, 3])
 @pytest.mark.parametrize(("dtype", "tol"), [("float64", 1e-10), ("float32", 2e-5)])
-def test_forward_and_gradients_equal_torch_autograd(dtype, tol):
-    module = compile_numpy(symlstm.cell("lstm"), dtype)
+def test_forward_and_gradients_equal_torch_autograd(dtype, tol, proj_size):
+    """nn.LSTM's state_dict, `_l0` dropped, drops in (with proj_size: weight_hr (p, n) too)."""
+    module = compile_numpy(symlstm.cell("lstm", proj_size=proj_size), dtype)
     torch_dtype = getattr(torch, dtype)
     T, B, n, m = 5, 3, 4, 6
+    r = proj_size or n
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(m, n).to(torch_dtype)
+    lstm = torch.nn.LSTM(m, n, proj_size=proj_size or 0).to(torch_dtype)
     params = {k[:-3]: v.detach().numpy().copy() for k, v in lstm.state_dict().items()}  # weight_ih_l0 → weight_ih
     rng = np.random.default_rng(1)
-    xs, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in [(T, B, m), (B, n), (B, n)])
-    dhs, dhT, dcT = (rng.standard_normal(s).astype(dtype) for s in [(T, B, n), (B, n), (B, n)])
+    xs, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in [(T, B, m), (B, r), (B, n)])
+    dhs, dhT, dcT = (rng.standard_normal(s).astype(dtype) for s in [(T, B, r), (B, r), (B, n)])
 
     x, h, c = (torch.tensor(a, requires_grad=True) for a in (xs, h0, c0))
     out, (hT, cT) = lstm(x, (h[None], c[None]))

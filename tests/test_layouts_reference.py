@@ -113,7 +113,7 @@ def step_symlstm(P, x, h, c, cell):
     i = 1 - f if "i" not in parts else sig(parts["i"] + P.get("p_i", 0) * c)
     c = f * c + i * np.tanh(parts["g"])
     h = sig(parts["o"] + P.get("p_o", 0) * c) * np.tanh(c)
-    return (P["W_hr"] @ h if "W_hr" in P else h), c
+    return (P["weight_hr"] @ h if "weight_hr" in P else h), c
 
 
 def step(fmt, P, x, h, c, cell):

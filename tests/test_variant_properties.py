@@ -57,7 +57,7 @@ def test_cifg_is_the_plain_lstm_with_the_input_gate_mirroring_the_forget_gate(da
 def test_identity_projection_is_the_plain_lstm(data):
     s, params, xs, h0, c0, dhs = draw_problem(data)
     projected = compile_numpy(cell("lstm", proj_size=s.n))
-    out = projected.forward_backward({**params, "W_hr": np.eye(s.n)}, xs, dhs, h0, c0)
+    out = projected.forward_backward({**params, "weight_hr": np.eye(s.n)}, xs, dhs, h0, c0)
     plain = PLAIN.forward_backward(params, xs, dhs, h0, c0)
     np.testing.assert_allclose(out[0], plain[0], rtol=1e-12, atol=1e-14)
     for name, grad in plain[2].items():
