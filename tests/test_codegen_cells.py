@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 import sympy as sp
 from finite_differences import central_differences
+from sympy import OneMatrix
 from test_variants import gru_step, lstm_step
 
 import symlstm
+from symlstm.algebra import add, hadamard, matmul
+from symlstm.builder import CellBuilder
 from symlstm.cells import gru
 from symlstm.codegen import compile_numpy, generate_numpy
 from symlstm.codegen.tanh_form import affine_tanh
-from symlstm.functions import Sigmoid, Tanh
+from symlstm.functions import Sigmoid, Tanh, elementwise
 
 T, B, N, M = 3, 2, 3, 2
 
@@ -94,7 +97,29 @@ def test_projected_lstm_forward_equals_the_documented_step():
         np.testing.assert_allclose(hs[:, b], expected, rtol=1e-12, atol=1e-12)
 
 
+def shared_bias_cell():
+    """r, z gates, then c = tanh(W_cx·x + W_ch·h + b_c): one bias beside two products outside the gates, so
+    b_c has no single place below the gates' rows of bias_ih or bias_hh — nothing may be packed."""
+    b = CellBuilder("shared-bias", "a GRU-like cell whose candidate has one bias")
+    n, m = b.size("n", "hidden"), b.size("m", "input")
+    x, h = b.input("x_t", m, "input"), b.state("h", n, "hidden state")
+    r, z = (b.gate(k, weight=b.param(f"W_{k}", n, n + m, k), concat=[h, x], bias=b.param(f"b_{k}", n, 1, k),
+                   function=Sigmoid, doc=k) for k in "rz")
+    W_cx, W_ch = b.param("W_{cx}", n, m, "cx", ident="W_cx"), b.param("W_{ch}", n, n, "ch", ident="W_ch")
+    c = b.let("c_t", elementwise(Tanh, add(matmul(W_cx, x), matmul(W_ch, h), b.param("b_c", n, 1, "c bias"))),
+              "candidate", ident="c")
+    b.update(h, add(hadamard(add(OneMatrix(n, 1), -z), hadamard(r, c)), hadamard(z, h)))
+    return b.build()
+
+
+def test_a_bias_beside_two_products_is_not_packed():
+    module = compile_numpy(shared_bias_cell(), "float64")
+    assert module.PARAMS == {"weight_ih": ("2*n", "m"), "weight_hh": ("2*n", "n"), "bias_ih": ("2*n",),
+                             "bias_hh": ("2*n",), "W_cx": ("n", "m"), "W_ch": ("n", "n"), "b_c": ("n",)}
+
+
 CELLS = {
+    "shared-bias": shared_bias_cell,
     "lstm": lambda: symlstm.cell("lstm"),
     "peephole": lambda: symlstm.cell("lstm", peephole=True),
     "cifg": lambda: symlstm.cell("lstm", cifg=True),

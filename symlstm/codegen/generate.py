@@ -132,6 +132,13 @@ class Passes:
         hi = "" if part.hi == total else self.size(part.hi)
         return f'{mapping}["{part.param}"][{lo}:{hi}]'
 
+    def shown(self, name: str) -> str:
+        """An internal parameter's name for a comment: a stack's rows as rows, ``bias_ih[:2*n]``; others as named."""
+        part = self.program.layout.parts.get(name)
+        if part is None or any(name == v.ident for v in self.program.layout.kept):
+            return name
+        return self.parameter(name, "").replace('["', "").replace('"]', "", 1)
+
     def storage(self, symbol: MatrixSymbol) -> str:
         """The (T, B, k) array of a value kept for every step."""
         if symbol in self.states:
@@ -309,10 +316,10 @@ class Passes:
                 fill = "empty" if set(inner) <= computed else "zeros"
                 shape = ", ".join(self.size(d) for d in param.shape) + ("," if len(param.shape) == 1 else "")
                 section.lines.append(f'grads["{param.name}"] = np.{fill}(({shape}), DTYPE)  '
-                                     f"# rows: {', '.join(inner)}")
+                                     f"# rows: {', '.join(self.shown(name) for name in inner)}")
         for name, expr in self.program.gradients:
             target = self.parameter(name, "grads")
-            section.lines.append(f"# ∂L/∂{name} = Σ_t {text(expr)}  [{NOTES['sum']}]")
+            section.lines.append(f"# ∂L/∂{self.shown(name)} = Σ_t {text(expr)}  [{NOTES['sum']}]")
             if expr in done:
                 source = self.parameter(done[expr], "grads")
                 section.lines.append(f"{target} = {source}" + ("" if name in layout.parts else ".copy()"))

@@ -94,8 +94,8 @@ class Layout:
     params: tuple[Param, ...]
     stacks: tuple[Stack, ...]
     kept: tuple[Var, ...]
-    parts: dict = field(default_factory=dict)
-    packed: dict = field(default_factory=dict)
+    parts: dict = field(default_factory=dict, hash=False)
+    packed: dict = field(default_factory=dict, hash=False)
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -136,7 +136,8 @@ def _packing(cell: CellSpec, groups: list[tuple[Gate, ...]], kept: list[Var]) ->
     """``{(group, block): [(W, b), …]}``: kept parameters to pack below the gates' rows (module docstring).
 
     ``W`` appears once in the cell, as ``W·u`` with ``u`` a block of exactly one group, and that product is a
-    term of a sum with exactly one term ``b`` that is a kept k×1 parameter used nowhere else.  Packing happens
+    term of a sum with exactly one term ``b`` that is a kept k×1 parameter used nowhere else and beside no
+    other packed product.  Packing happens
     only when every block of the group gains the same number of rows, so the stacked weights keep equal row
     counts (Cho et al.'s GRU, whose ``W_{nh}`` multiplies ``r ⊙ h``, packs nothing).
     """
@@ -164,6 +165,12 @@ def _packing(cell: CellSpec, groups: list[tuple[Gate, ...]], kept: list[Var]) ->
         biases = [vectors[term] for term in sums[0].args if term in vectors]
         if len(biases) == 1 and biases[0].shape[0] == var.shape[0]:
             packing.setdefault(owner[product.args[1]][0], []).append((var, biases[0]))
+    claims: dict = {}  # a bias beside two packed products (tanh(W_cx·x + W_ch·h + b_c)) has no one place
+    for pairs in packing.values():
+        for _, b in pairs:
+            claims[b] = claims.get(b, 0) + 1
+    packing = {key: kept_pairs for key, pairs in packing.items()
+               if (kept_pairs := [(w, b) for w, b in pairs if claims[b] == 1])}
     for number, gates in enumerate(groups):
         counts = {sum((w.shape[0] for w, _ in packing.get((number, j), ())), sp.Integer(0))
                   for j in range(len(gates[0].concat.blocks))}
@@ -214,7 +221,10 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> 
         total = rows + sum((w.shape[0] for w, _ in extra), sp.Integer(0))
         doc = f"part of [{'; '.join(g.bias.name for g in gates)}] = {total_bias}"
         if extra:
-            doc = f"rows of gates {keys}: {doc}" + "".join(f"; then {b.symbol.name} ({b.doc})" for _, b in extra)
+            rows_code = str(rows).replace(" ", "")
+            total_rows = " + ".join(f"bias_{suffixes[i]}[:{rows_code}]" for i in order)
+            doc = (f"[:{rows_code}] is part of [{'; '.join(g.bias.name for g in gates)}] = {total_rows}"
+                   + "".join(f", then {b.symbol.name} ({b.doc})" for _, b in extra))
         params.append(Param(f"bias_{suffixes[j]}", (total,), doc))
     # A_t = [a_{i,t}; a_{f,t}; …]: the stack's own name must differ from every name of the cell, including
     # its gates' (a one-gate stack would otherwise be named like its gate's pre-activation, a_{f,t}).

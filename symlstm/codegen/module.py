@@ -82,7 +82,8 @@ class _Module:
             name = passes.ident[st.bias]
             if name in used:
                 parts = " + ".join(passes.parameter(n, "weights") for n in st.bias_params)
-                lines.append(f"{name} = {parts}  # {st.bias.name} = {' + '.join(st.bias_params)}"
+                shown = " + ".join(passes.shown(n) for n in st.bias_params)
+                lines.append(f"{name} = {parts}  # {st.bias.name} = {shown}"
                              "  [stacked-gates claim]")
         return lines
 
@@ -194,8 +195,10 @@ class _Module:
         returns = ", ".join(f"{st.name}s (T, B, {self._rows(st.current.symbol)})" for st in cell.states)
         return [f'"""NumPy forward pass and backpropagation through time for the cell {cell.name!r}.', "",
                 f"{cell.title}. Every array is computed in {self.dtype}. Sizes: {sizes}; T steps, a batch of B.",
-                "A vector of the mathematics is a row of a (B, k) array. The parameters (PARAMS; from PyTorch,",
-                "``{k: v.numpy() for k, v in cell.state_dict().items()}``):", "", *params, "",
+                "A vector of the mathematics is a row of a (B, k) array. The parameters (PARAMS; PyTorch's names",
+                "where PyTorch has the cell, so from its torch.nn cell",
+                "``{k: v.numpy() for k, v in cell.state_dict().items()}``):",
+                "", *params, "",
                 f"forward(params, {', '.join(self.inputs + [f'{n}=None' for n in self.initial])}) -> ({outputs})",
                 f"    {'; '.join(arrays)}, initial states zeros if None;",
                 f"    returns {returns}.",
