@@ -118,7 +118,38 @@ def test_a_bias_beside_two_products_is_not_packed():
                              "bias_hh": ("2*n",), "W_cx": ("n", "m"), "W_ch": ("n", "n"), "b_c": ("n",)}
 
 
+def extra_input_cell(function):
+    """Gates z (σ) and g (``function``) on [h; x]; g's pre-activation has the extra term W_e·x_t beside its stack."""
+    b = CellBuilder(f"extra-{function.__name__.lower()}", "a gate with an extra product of the input")
+    n, m = b.size("n", "hidden"), b.size("m", "input")
+    x, h = b.input("x_t", m, "input"), b.state("h", n, "hidden state")
+    z = b.gate("z", weight=b.param("W_z", n, n + m, "z"), concat=[h, x], bias=b.param("b_z", n, 1, "z"),
+               function=Sigmoid, doc="z")
+    g = b.gate("g", weight=b.param("W_g", n, n + m, "g"), concat=[h, x], bias=b.param("b_g", n, 1, "g"),
+               function=function, doc="g", extra=(matmul(b.param("W_e", n, m, "extra input weight"), x),))
+    b.update(h, add(hadamard(add(OneMatrix(n, 1), -z), g), hadamard(z, h)))
+    return b.build()
+
+
+@pytest.mark.parametrize("function", [Tanh, Sigmoid])
+def test_a_gates_extra_input_product_adds_to_its_hoisted_rows(function):
+    """The hoisted W_e·x_t is added to the gate's rows of the hoisted stack product, not written over them."""
+    module = compile_numpy(extra_input_cell(function), "float64")
+    rng = np.random.default_rng(13)
+    p = _params(module, rng)
+    xs, h0 = rng.standard_normal((T, B, M)), rng.standard_normal((B, N))
+    phi = np.tanh if function is Tanh else (lambda a: 1 / (1 + np.exp(-a)))
+    expected, h = [], h0
+    for x in xs:
+        a = x @ p["weight_ih"].T + h @ p["weight_hh"].T + p["bias_ih"] + p["bias_hh"]
+        z, g = 1 / (1 + np.exp(-a[:, :N])), phi(a[:, N:] + x @ p["W_e"].T)
+        h = (1 - z) * g + z * h
+        expected.append(h)
+    np.testing.assert_allclose(module.forward(p, xs, h0), np.array(expected), rtol=1e-12, atol=1e-12)
+
+
 CELLS = {
+    "extra-input": lambda: extra_input_cell(Tanh),
     "shared-bias": shared_bias_cell,
     "lstm": lambda: symlstm.cell("lstm"),
     "peephole": lambda: symlstm.cell("lstm", peephole=True),

@@ -116,16 +116,30 @@ def _name_functions(statements: list[Statement], idents: dict) -> tuple[list[Sta
     return out, named
 
 
-def _hoist(statements: list[Statement], invariant: set[MatrixSymbol], inputs: set[MatrixSymbol]) -> tuple[list, list]:
-    """Split off the terms of each sum that read only inputs and parameters, if one reads an input (rule ``hoist``)."""
-    hoisted, loop = [], []
+def _hoist(statements: list[Statement], invariant: set[MatrixSymbol], inputs: set[MatrixSymbol],
+           views: dict) -> tuple[list, list]:
+    """Split off the terms of each sum that read only inputs and parameters, if one reads an input (rule ``hoist``).
+
+    A statement that adds to its own left side (a gate's extra terms, ``a_{g,t} = a_{g,t} + W_e·x_t``, after the
+    stack's equation) is split only when what it adds to was itself hoisted: then the hoisted part adds too.
+    """
+    hoisted, loop, before_loop = [], [], set()
     for s in statements:
         terms = s.rhs.args if isinstance(s.rhs, MatAdd) else (s.rhs,)
-        fixed = [t for t in terms if t.atoms(MatrixSymbol) <= invariant]
-        varying = [t for t in terms if not t.atoms(MatrixSymbol) <= invariant]
-        if varying and isinstance(s.rhs, MatAdd) and any(t.atoms(MatrixSymbol) & inputs for t in fixed):
+        adds = s.lhs in terms
+        others = [t for t in terms if t != s.lhs] if adds else list(terms)
+        fixed = [t for t in others if t.atoms(MatrixSymbol) <= invariant]
+        varying = [t for t in others if not t.atoms(MatrixSymbol) <= invariant]
+        reads_input = any(t.atoms(MatrixSymbol) & inputs for t in fixed)
+        base = views[s.lhs][0] if s.lhs in views else s.lhs
+        if adds and reads_input and base in before_loop:
+            hoisted.append(Statement(s.lhs, MatAdd(s.lhs, *fixed), "hoist"))
+            if varying:
+                loop.append(Statement(s.lhs, MatAdd(s.lhs, *varying), s.rule))
+        elif not adds and varying and isinstance(s.rhs, MatAdd) and reads_input:
             hoisted.append(Statement(s.lhs, fixed[0] if len(fixed) == 1 else MatAdd(*fixed), "hoist"))
             loop.append(Statement(s.lhs, MatAdd(s.lhs, *varying), s.rule))
+            before_loop.add(base)
         else:
             loop.append(s)
     return hoisted, loop
@@ -221,7 +235,7 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
     forward, named = _name_functions(forward, idents)
     invariant = {v.symbol for v in cell.inputs} | {v.symbol for v in layout.kept} | {s.lhs for s in prepared}
     invariant |= {s for st in layout.stacks for s in (*st.weights, st.bias)}
-    hoisted, forward = _hoist(forward, invariant, {v.symbol for v in cell.inputs})
+    hoisted, forward = _hoist(forward, invariant, {v.symbol for v in cell.inputs}, views)
 
     adjoint_of = bptt.adjoint_of
     step = []
