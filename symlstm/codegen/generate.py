@@ -121,23 +121,27 @@ class Passes:
     def size(expr: sp.Expr) -> str:
         return str(expr).replace(" ", "")
 
-    def parameter(self, name: str, mapping: str) -> str:
-        """Where the internal parameter ``name`` lives in ``mapping``: ``weights["W_nx"]``, or its rows of a
-        module parameter, ``weights["weight_ih"][2*n:]`` (see :class:`~symlstm.codegen.layout.Part`)."""
+    def _place(self, name: str) -> tuple[str, str]:
+        """The module parameter holding the internal parameter ``name`` and its rows there, ``("weight_ih",
+        "[2*n:]")``; ``(name, "")`` for a parameter that is its own (see :class:`~symlstm.codegen.layout.Part`)."""
         part = self.program.layout.parts.get(name)
         if part is None:
-            return f'{mapping}["{name}"]'
+            return name, ""
         total = self.program.layout.param(part.param).shape[0]
         lo = "" if part.lo == 0 else self.size(part.lo)
         hi = "" if part.hi == total else self.size(part.hi)
-        return f'{mapping}["{part.param}"][{lo}:{hi}]'
+        return part.param, f"[{lo}:{hi}]"
+
+    def parameter(self, name: str, mapping: str) -> str:
+        """Where the internal parameter ``name`` is in ``mapping``: ``weights["b"]``, ``weights["weight_ih"][2*n:]``."""
+        param, rows = self._place(name)
+        return f'{mapping}["{param}"]{rows}'
 
     def shown(self, name: str) -> str:
         """An internal parameter's name for a comment: a stack's rows as rows, ``bias_ih[:2*n]``; others as named."""
-        part = self.program.layout.parts.get(name)
-        if part is None or any(name == v.ident for v in self.program.layout.kept):
+        if any(name == v.ident for v in self.program.layout.kept):
             return name
-        return self.parameter(name, "").replace('["', "").replace('"]', "", 1)
+        return "".join(self._place(name))
 
     def storage(self, symbol: MatrixSymbol) -> str:
         """The (T, B, k) array of a value kept for every step."""
@@ -311,8 +315,8 @@ class Passes:
         printer = self._printer(self._seq_names(used, {}, section))
         computed = {name for name, _ in self.program.gradients}
         for param in layout.params:
-            inner = [name for name, part in layout.parts.items() if part.param == param.name]
-            if inner:
+            inner = layout.rows_of(param.name)
+            if inner != [param.name]:
                 fill = "empty" if set(inner) <= computed else "zeros"
                 shape = ", ".join(self.size(d) for d in param.shape) + ("," if len(param.shape) == 1 else "")
                 section.lines.append(f'grads["{param.name}"] = np.{fill}(({shape}), DTYPE)  '

@@ -97,6 +97,10 @@ class Layout:
     parts: dict = field(default_factory=dict, hash=False)
     packed: dict = field(default_factory=dict, hash=False)
 
+    def rows_of(self, name: str) -> list[str]:
+        """The internal parameters the module parameter ``name`` holds, top to bottom (``[name]`` if none)."""
+        return [inner for inner, part in self.parts.items() if part.param == name] or [name]
+
     def param(self, name: str) -> Param:
         for param in self.params:
             if param.name == name:

@@ -74,9 +74,7 @@ class _Module:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
         used = set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in code)))
         lay, passes = self.layout, self.passes
-        internal = []  # in the order of the module parameters, a packed one's rows top to bottom
-        for prm in lay.params:
-            internal += [name for name, part in lay.parts.items() if part.param == prm.name] or [prm.name]
+        internal = [name for prm in lay.params for name in lay.rows_of(prm.name)]
         lines = [f"{name} = {passes.parameter(name, 'weights')}" for name in internal if name in used]
         for st in lay.stacks:
             name = passes.ident[st.bias]
