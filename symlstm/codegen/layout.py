@@ -97,6 +97,10 @@ class Layout:
     parts: dict = field(default_factory=dict, hash=False)
     packed: dict = field(default_factory=dict, hash=False)
 
+    def holder(self, name: str) -> str:
+        """The module parameter that holds the internal parameter ``name`` (``weight_ih`` for ``W_nx``)."""
+        return self.parts[name].param if name in self.parts else name
+
     def rows_of(self, name: str) -> list[str]:
         """The internal parameters the module parameter ``name`` holds, top to bottom (``[name]`` if none)."""
         return [inner for inner, part in self.parts.items() if part.param == name] or [name]
@@ -141,9 +145,9 @@ def _packing(cell: CellSpec, groups: list[tuple[Gate, ...]], kept: list[Var]) ->
 
     ``W`` appears once in the cell, as ``W·u`` with ``u`` a block of exactly one group, and that product is a
     term of a sum with exactly one term ``b`` that is a kept k×1 parameter used nowhere else and beside no
-    other packed product.  Packing happens
-    only when every block of the group gains the same number of rows, so the stacked weights keep equal row
-    counts (Cho et al.'s GRU, whose ``W_{nh}`` multiplies ``r ⊙ h``, packs nothing).
+    other packed product.  Packing happens only when every block of the group gains the same number of rows,
+    so the stacked weights keep equal row counts (Cho et al.'s GRU, whose ``W_{nh}`` multiplies ``r ⊙ h``,
+    packs nothing).
     """
     parents: dict = {}
     for a in cell.assignments:
@@ -205,9 +209,9 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> 
     weights = tuple(MatrixSymbol(f"weight_{s}{inner}", rows, b.shape[0]) for s, b in zip(suffixes, blocks))
     bias_params = tuple(f"bias_{suffixes[j]}{inner}" for j in order)
     params, parts = [], {}
+    totals = {j: rows + sum((w.shape[0] for w, _ in packing.get(j, ())), sp.Integer(0)) for j in order}
     for j in order:
-        extra = packing.get(j, [])
-        total = rows + sum((w.shape[0] for w, _ in extra), sp.Integer(0))
+        extra, total = packing.get(j, []), totals[j]
         pieces = [g.weight_blocks[j].name for g in gates] + [w.symbol.name for w, _ in extra]
         doc = f"[{'; '.join(pieces)}], gates {keys} stacked" + "".join(f", then {w.doc}" for w, _ in extra)
         params.append(Param(f"weight_{suffixes[j]}", (total, blocks[j].shape[0]), doc))
@@ -221,8 +225,7 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> 
                 lo += w.shape[0]
     total_bias = " + ".join(f"bias_{suffixes[j]}" for j in order)
     for j in order:
-        extra = packing.get(j, [])
-        total = rows + sum((w.shape[0] for w, _ in extra), sp.Integer(0))
+        extra, total = packing.get(j, []), totals[j]
         doc = f"part of [{'; '.join(g.bias.name for g in gates)}] = {total_bias}"
         if extra:
             rows_code = str(rows).replace(" ", "")

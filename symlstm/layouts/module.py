@@ -32,7 +32,7 @@ def tensors(cell, kind) -> list[TensorSpec]:
     for st in plan.stacks:
         for j, weight in enumerate(st.weights):
             label = st.gates[0].labels[j]
-            name = plan.parts[weight.name].param if weight.name in plan.parts else weight.name
+            name = plan.holder(weight.name)
             bias = "bias_" + name.removeprefix("weight_")
             specs[name] = TensorSpec(name, stack([M(identifier(g.weight_blocks[j].name)) for g in st.gates]
                                                  + [M(_pivot(v)) for v in plan.packed.get(name, ())]))
@@ -53,7 +53,7 @@ def preactivations(t, kind, v) -> dict:
         count = len(st.gates)
         weights, biases = [], []
         for w in st.weights:
-            name = plan.parts[w.name].param if w.name in plan.parts else w.name
+            name = plan.holder(w.name)
             bias = "bias_" + name.removeprefix("weight_")
             for tensor, rows in ((name, weights), (bias, biases)):
                 packed = plan.packed.get(tensor, ())
