@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy import MatMul, MatrixSymbol, Transpose
 
+from symlstm.codegen.kernels import Kernel, elementwise
 from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
 from symlstm.codegen.program import Program
 from symlstm.codegen.statements import NOTES, Statement
@@ -207,8 +208,9 @@ class Passes:
         over = f", in place of {text(over)}" if over is not None else ""
         return f"# {text(statement.lhs)} = {text(statement.rhs)}{over}{note}"
 
-    def loop(self, statements: tuple[Statement, ...]) -> Section:
-        """The body of a time loop: bindings of step t's local names, then the statements."""
+    def loop(self, statements: tuple[Statement, ...], fuse_as: str | None = None) -> Section:
+        """The body of a time loop: bindings of step t's local names, then the statements; with ``fuse_as``
+        (``"forward"``), runs of element-wise statements as calls of kernels ``_forward_kernel_<k>``."""
         used = set()
         for s in statements:
             used |= s.reads | {s.lhs}
@@ -246,13 +248,103 @@ class Passes:
                                  "  # contiguous, for the loop's GEMM")
         printer = self._printer(names)
         body = []
-        for s in statements:
-            body.append(self._comment(s))
-            body += printer.assign(names[s.lhs], s.rhs)
-        section.lines = bindings + body
+        for fused, run in self._runs(statements, names, fuse_as is not None):
+            if fused:
+                kernel = self._kernel(f"_{fuse_as}_kernel_{len(section.helpers)}", run, statements, names)
+                section.helpers[kernel.name] = kernel.source
+                body += [self._comment(s) for s in run] + [f"{kernel.call()}  # [{NOTES['fused']}]"]
+                continue
+            for s in run:
+                body.append(self._comment(s))
+                body += printer.assign(names[s.lhs], s.rhs)
+        words = set(re.findall(r"\w+", "\n".join(line for line in body if not line.startswith("#"))))
+        kept = []
+        for line in reversed(bindings):  # `i_f = tanh_a_if = a[:, :2*n]`: the names something reads
+            *targets, code = line.split(" = ")
+            targets = [name for name in targets if name in words]
+            if targets:
+                kept.append(" = ".join([*targets, code]))
+                words |= set(re.findall(r"\w+", code))
+        section.lines = kept[::-1] + body
         section.scratch.update(printer.scratch)
+        section.scratch = {name: rows for name, rows in section.scratch.items() if name in words}
         section.helpers.update(printer.helpers)
         return section
+
+    # -- fused element-wise kernels (see symlstm.codegen.kernels) -----------------------
+    def _vector(self, symbol: MatrixSymbol) -> bool:
+        """Whether ``symbol`` has one element per (row of the batch, element j): batched, or a shared vector."""
+        return symbol in self.batched or symbol.shape[1] == 1
+
+    def _runs(self, statements, names, fuse: bool) -> list[tuple[bool, list[Statement]]]:
+        """``statements`` in runs: consecutive element-wise ones that NumPy would run as two or more calls
+        are a fused run (True) when ``fuse``; every other statement is a run of its own (False)."""
+        runs: list[tuple[bool, list[Statement]]] = []
+        pending: list[Statement] = []
+
+        def flush():
+            calls = sum(len(self._printer(names).assign(names[s.lhs], s.rhs)) for s in pending)
+            if calls >= 2:
+                runs.append((True, list(pending)))
+            else:
+                runs.extend((False, [s]) for s in pending)
+            pending.clear()
+
+        def arrays(symbols) -> set[str]:
+            return {names[self.base(s)] for s in symbols if self.base(s) in names}
+
+        for s in statements:
+            if not (fuse and s.lhs in self.batched and elementwise(s.rhs, self._vector)):
+                flush()
+                runs.append((False, [s]))
+                continue
+            # a statement after a fused run and some others joins the run if it commutes with them:
+            # they neither write what it reads nor read or write what it writes (array by array)
+            last = max((k for k, (fused, _) in enumerate(runs) if fused), default=None)
+            between = [g for _, run in runs[last + 1:] for g in run] if last is not None else []
+            if not pending and between and all(
+                    not arrays({g.lhs}) & arrays(s.reads | {s.lhs}) and not arrays(g.reads) & arrays({s.lhs})
+                    for g in between):
+                runs[last][1].append(s)
+                continue
+            pending.append(s)
+        flush()
+        return runs
+
+    def _kernel(self, name: str, run: list[Statement], statements, names) -> Kernel:
+        """The kernel of a fused ``run`` of the loop body ``statements``: consecutive statements of equal
+        rows share one loop over the elements, where a per-step value read only there lives in a local."""
+        groups: list[tuple[str, list[Statement]]] = []
+        for s in run:
+            rows = self.rows(s.lhs)
+            if not groups or groups[-1][0] != rows:
+                groups.append((rows, []))
+            groups[-1][1].append(s)
+        local = set()
+        for _, group in groups:
+            for k, s in enumerate(group):
+                readers = [r for r in statements if s.lhs in r.reads]
+                if s.lhs in self.views or s.lhs in self.buffers or self.step_code(s.lhs) is not None:
+                    continue
+                if sum(r.lhs == s.lhs for r in statements) == 1 and all(r in group[k + 1:] for r in readers):
+                    local.add(s.lhs)
+        shared = self.shared_names()
+        sizes = set()
+
+        def element(symbol: MatrixSymbol) -> tuple[str, str | None]:
+            if symbol not in self.batched:
+                return shared[symbol], None
+            if symbol in self.views:
+                base, lo, _ = self.views[symbol]
+                sizes.update(str(x) for x in sp.sympify(lo).free_symbols)
+                return names[base], self.size(lo)
+            return names[symbol], "0"
+
+        for rows, _ in groups:
+            sizes.update(re.findall(r"[A-Za-z_]\w*", rows))
+        kernel = Kernel(name, [(rows, [(s.lhs, s.rhs, f"{text(s.lhs)} = {text(s.rhs)}") for s in group])
+                               for rows, group in groups], element, local, self.ident, sorted(sizes))
+        return kernel
 
     def _seq_names(self, used: set[MatrixSymbol], targets: dict[MatrixSymbol, str],
                    section: Section) -> dict[MatrixSymbol, str]:

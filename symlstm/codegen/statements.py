@@ -14,6 +14,7 @@ NOTES = {
     "named": "computed once and stored: the backward pass reads it",
     "cse": "common sub-expression (SymPy cse)",
     "recurrence": "the recurrence: the upstream gradient of step t plus what step t + 1 sent back",
+    "fused": "element-wise statements of a step fused into one compiled pass (numba)",
     "tanh": "σ(z) = (1 + tanh(z/2))/2: Γ = 1/2 on σ rows folded into the weights, one tanh for adjacent rows",
 }
 
