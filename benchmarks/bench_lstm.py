@@ -1,4 +1,5 @@
-"""Benchmark LSTM forward and forward+BPTT: NumPy baseline, torch.nn.LSTM (CPU) and symlstm's generated code.
+"""Benchmark LSTM forward and forward+BPTT: NumPy baseline, torch.nn.LSTM (CPU) and symlstm's generated code
+(NumPy, and with its element-wise statements fused into numba kernels: impl "fused").
 
 Usage::
 

@@ -22,7 +22,7 @@ import baseline_numpy
 import numpy as np
 
 MODES = ("forward", "forward_backward")
-IMPLS = ("numpy", "torch", "generated")
+IMPLS = ("numpy", "torch", "generated", "fused")
 
 
 class Config(NamedTuple):
@@ -115,8 +115,9 @@ def torch_runner(problem: dict, threads: int) -> dict[str, Callable[[], tuple]]:
     return {"forward": forward, "forward_backward": forward_backward}
 
 
-def load_generated(dtype: str):
-    """The module ``symlstm.compile_numpy(symlstm.cell("lstm"), dtype=dtype)``, or :class:`Unavailable`.
+def load_generated(dtype: str, fuse: bool = False):
+    """The module ``symlstm.compile_numpy(symlstm.cell("lstm"), dtype=dtype)``, or :class:`Unavailable`;
+    with ``fuse``, the module whose element-wise statements run as numba kernels (``fuse=True``).
 
     Falls back to ``symlstm.codegen.compile_numpy`` while the package does not export it.
     """
@@ -133,7 +134,13 @@ def load_generated(dtype: str):
             compile_numpy = importlib.import_module("symlstm.codegen").compile_numpy
         except (ImportError, AttributeError):
             raise Unavailable("symlstm.compile_numpy does not exist yet (issue 5)") from None
-    return compile_numpy(symlstm.cell("lstm"), dtype=dtype)
+    if not fuse:
+        return compile_numpy(symlstm.cell("lstm"), dtype=dtype)
+    try:
+        import numba  # noqa: F401  (optional: absent means "unavailable", not an error)
+    except ImportError as error:
+        raise Unavailable(f"numba is not installed ({error}): the fused module needs it") from None
+    return compile_numpy(symlstm.cell("lstm"), dtype=dtype, fuse=True)
 
 
 def runner_for(impl: str, problem: dict, dtype: str, threads: int) -> dict[str, Callable[[], tuple]]:
@@ -143,6 +150,8 @@ def runner_for(impl: str, problem: dict, dtype: str, threads: int) -> dict[str, 
         return torch_runner(problem, threads)
     if impl == "generated":
         return contract_runner(load_generated(dtype), problem)
+    if impl == "fused":
+        return contract_runner(load_generated(dtype, fuse=True), problem)
     raise ValueError(f"unknown implementation {impl!r}; expected one of {IMPLS}")
 
 

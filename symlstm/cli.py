@@ -123,12 +123,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_codegen(args: argparse.Namespace) -> int:
     cell = _cell_from(args)
-    source = generate_numpy(cell, dtype=args.dtype)
+    source = generate_numpy(cell, dtype=args.dtype, fuse=args.fuse)
     if args.output == "-":
         sys.stdout.write(source)
     else:
         Path(args.output).write_text(source, encoding="utf-8")
-        print(f"wrote {args.output}: NumPy forward and BPTT for {cell.describe()} in {args.dtype}")
+        fused = ", element-wise statements fused into numba kernels" if args.fuse else ""
+        print(f"wrote {args.output}: NumPy forward and BPTT for {cell.describe()} in {args.dtype}{fused}")
     return 0
 
 
@@ -170,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cell_arguments(gen)
     gen.add_argument("-o", "--output", required=True, metavar="FILE.py", help="module to write ('-' for stdout)")
     gen.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="dtype of every array")
+    gen.add_argument("--fuse", action="store_true",
+                     help="run each step's element-wise statements as compiled kernels (needs numba)")
     gen.set_defaults(run=cmd_codegen)
 
     conv = commands.add_parser("convert", help="rewrite a cell's weights from one framework's layout in another's")

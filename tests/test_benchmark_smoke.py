@@ -55,12 +55,12 @@ def test_gemm_flops_by_hand(bench) -> None:
     assert bench["harness"].gemm_flops(config, "forward_backward") == 24 * T * B * n * (m + n)
 
 
-@pytest.mark.parametrize("impl", ["numpy", "gemm", "torch-gemm", "torch", "generated"])
+@pytest.mark.parametrize("impl", ["numpy", "gemm", "torch-gemm", "torch", "generated", "fused"])
 def test_worker_reports_numbers(bench, impl: str) -> None:
     harness = bench["harness"]
     record = harness.worker(impl, harness.Config(*TINY), "float32", repeat=1, min_time=0.0, threads=1)
     if record["status"] == "unavailable":
-        assert impl in ("torch", "torch-gemm", "generated"), record["reason"]
+        assert impl in ("torch", "torch-gemm", "generated", "fused"), record["reason"]
         pytest.skip(record["reason"])
     assert record["status"] == "ok"
     if impl in ("gemm", "torch-gemm"):
