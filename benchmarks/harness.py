@@ -136,11 +136,10 @@ def load_generated(dtype: str, fuse: bool = False):
             raise Unavailable("symlstm.compile_numpy does not exist yet (issue 5)") from None
     if not fuse:
         return compile_numpy(symlstm.cell("lstm"), dtype=dtype)
-    try:
-        import numba  # noqa: F401  (optional: absent means "unavailable", not an error)
+    try:  # the fused module imports numba, and says so when it is missing
+        return compile_numpy(symlstm.cell("lstm"), dtype=dtype, fuse=True)
     except ImportError as error:
-        raise Unavailable(f"numba is not installed ({error}): the fused module needs it") from None
-    return compile_numpy(symlstm.cell("lstm"), dtype=dtype, fuse=True)
+        raise Unavailable(str(error)) from None
 
 
 def runner_for(impl: str, problem: dict, dtype: str, threads: int) -> dict[str, Callable[[], tuple]]:

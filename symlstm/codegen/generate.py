@@ -30,6 +30,11 @@ RESERVED = {"np", "weights", "t", "T", "B", "params", "grads", "sizes", "DTYPE"}
 _PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), (r"\tilde{a}", "ã"), ("\\", ""))
 
 
+def words(lines: list[str]) -> set[str]:
+    """The names ``lines`` of code use, comments and string literals left out."""
+    return set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in lines)))
+
+
 def plain(name: str) -> str:
     r"""A LaTeX name as plain text for comments: ``\delta c_t^{\mathrm{in}}`` → ``δc_t^in``, ``\bar{h}`` → ``h̄``."""
     name = re.sub(r"\\bar\{(\w)\}", "\\1\u0304", name)
@@ -257,17 +262,17 @@ class Passes:
             for s in run:
                 body.append(self._comment(s))
                 body += printer.assign(names[s.lhs], s.rhs)
-        words = set(re.findall(r"\w+", "\n".join(line for line in body if not line.startswith("#"))))
+        used_names = words(body)
         kept = []
         for line in reversed(bindings):  # `i_f = tanh_a_if = a[:, :2*n]`: the names something reads
             *targets, code = line.split(" = ")
-            targets = [name for name in targets if name in words]
+            targets = [name for name in targets if name in used_names]
             if targets:
                 kept.append(" = ".join([*targets, code]))
-                words |= set(re.findall(r"\w+", code))
+                used_names |= words([code])
         section.lines = kept[::-1] + body
         section.scratch.update(printer.scratch)
-        section.scratch = {name: rows for name, rows in section.scratch.items() if name in words}
+        section.scratch = {name: rows for name, rows in section.scratch.items() if name in used_names}
         section.helpers.update(printer.helpers)
         return section
 
@@ -283,7 +288,8 @@ class Passes:
         pending: list[Statement] = []
 
         def flush():
-            calls = sum(len(self._printer(names).assign(names[s.lhs], s.rhs)) for s in pending)
+            counter = self._printer(names)  # a throwaway printer: its scratch arrays are not allocated
+            calls = sum(len(counter.assign(names[s.lhs], s.rhs)) for s in pending)
             if calls >= 2:
                 runs.append((True, list(pending)))
             else:
@@ -323,9 +329,9 @@ class Passes:
         local = set()
         for _, group in groups:
             for k, s in enumerate(group):
-                readers = [r for r in statements if s.lhs in r.reads]
                 if s.lhs in self.views or s.lhs in self.buffers or self.step_code(s.lhs) is not None:
                     continue
+                readers = [r for r in statements if s.lhs in r.reads]
                 if sum(r.lhs == s.lhs for r in statements) == 1 and all(r in group[k + 1:] for r in readers):
                     local.add(s.lhs)
         shared = self.shared_names()
@@ -336,12 +342,11 @@ class Passes:
                 return shared[symbol], None
             if symbol in self.views:
                 base, lo, _ = self.views[symbol]
-                sizes.update(str(x) for x in sp.sympify(lo).free_symbols)
+                sizes.update(str(x) for x in sp.sympify(lo).free_symbols)  # the offset's sizes
                 return names[base], self.size(lo)
             return names[symbol], "0"
 
-        for rows, _ in groups:
-            sizes.update(re.findall(r"[A-Za-z_]\w*", rows))
+        sizes.update(str(x) for s in run for x in s.lhs.shape[0].free_symbols)  # the loops' sizes
         kernel = Kernel(name, [(rows, [(s.lhs, s.rhs, f"{text(s.lhs)} = {text(s.rhs)}") for s in group])
                                for rows, group in groups], element, local, self.ident, sorted(sizes))
         return kernel

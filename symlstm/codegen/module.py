@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import types
 
 from sympy import MatAdd
 
 from symlstm._version import __version__
 from symlstm.bptt import bptt
-from symlstm.codegen.generate import Passes, Section, text
+from symlstm.codegen.generate import Passes, Section, text, words
 from symlstm.codegen.kernels import DECORATOR, IMPORT
 from symlstm.codegen.layout import layout
 from symlstm.codegen.printer import CodegenError
@@ -75,7 +74,7 @@ class _Module:
 
     def _parameters(self, code: list[str]) -> list[str]:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
-        used = set(re.findall(r"\w+", "\n".join(re.sub(r'#.*|"[^"]*"', "", line) for line in code)))
+        used = words(code)
         lay, passes = self.layout, self.passes
         internal = [name for prm in lay.params for name in lay.rows_of(prm.name)]
         lines = [f"{name} = {passes.parameter(name, 'weights')}" for name in internal if name in used]
