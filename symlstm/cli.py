@@ -52,7 +52,7 @@ def _verdict_line(claim: Claim) -> str:
     verdict = claim.check()
     expected = "" if claim.expected else (" (as expected)" if claim.as_expected else " (expected refuted)")
     mark = "ok  " if claim.as_expected else "FAIL"
-    return f"{mark} {claim.name:<28} {verdict.status}{expected} [{verdict.seconds:.2f}s] — {verdict.reason}"
+    return f"{mark} {claim.name:<28} {verdict.status}{expected} [{verdict.seconds:.2f}s] — {verdict.explanation}"
 
 
 def _progress(message: str) -> None:

@@ -66,7 +66,7 @@ def verification_report(cell: CellSpec, claims: list[Claim]) -> str:
     for claim in claims:
         verdict = claim.check()
         mark = "as expected" if claim.as_expected else "NOT as expected"
-        lines.append(f"- **{claim.name}** — {verdict.status} ({mark}): {verdict.reason}")
+        lines.append(f"- **{claim.name}** — {verdict.status} ({mark}): {verdict.explanation}")
     return "\n".join(lines) + "\n"
 
 

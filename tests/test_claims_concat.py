@@ -18,8 +18,8 @@ LSTM = cell("lstm")
 @pytest.mark.parametrize("order", ["hx", "xh"])
 def test_concat_split_holds_for_symbolic_sizes(order):
     verdict = claims.concat_split(order).check()
-    assert verdict.holds, verdict.reason
-    assert "block algebra" in verdict.reason
+    assert verdict.holds, verdict.explanation
+    assert "block algebra" in verdict.explanation
 
 
 @settings(max_examples=25, deadline=None)
@@ -43,31 +43,31 @@ def test_concat_split_exact_at_concrete_sizes(data, n, m, order):
 def test_swapped_split_is_refuted_with_the_shape_condition_and_a_counterexample():
     verdict = claims.swapped_split().check()
     assert verdict.status == "refuted"
-    assert "W_x (n×m" in verdict.reason and "m = n" in verdict.reason
-    assert "counterexample" in verdict.reason
+    assert "W_x (n×m" in verdict.explanation and "m = n" in verdict.explanation
+    assert "counterexample" in verdict.explanation
 
 
 def test_swapped_split_at_square_sizes_gives_numbers():
     verdict = claims.swapped_split(n=2, m=2).check()
     assert verdict.status == "refuted"
-    assert "counterexample at n = 2, m = 2" in verdict.reason
+    assert "counterexample at n = 2, m = 2" in verdict.explanation
 
 
 def test_swapped_split_at_unequal_sizes_names_the_mismatch():
     verdict = claims.swapped_split(n=2, m=3).check()
     assert verdict.status == "refuted"
-    assert "cannot multiply W_x (2×3" in verdict.reason
+    assert "cannot multiply W_x (2×3" in verdict.explanation
 
 
 def test_seed_reading_is_a_matrix_not_a_vector():
     verdict = claims.seed_reading().check()
     assert verdict.status == "refuted"
-    assert "(n×2, a matrix)" in verdict.reason and "(n×1, a column vector)" in verdict.reason
+    assert "(n×2, a matrix)" in verdict.explanation and "(n×1, a column vector)" in verdict.explanation
 
 
 def test_seed_reading_at_the_questions_size():
     verdict = claims.seed_reading(n=2).check()
-    assert "2×2, a matrix" in verdict.reason
+    assert "2×2, a matrix" in verdict.explanation
 
 
 def test_stacked_gates_holds_symbolically_and_at_concrete_sizes():
@@ -90,7 +90,7 @@ def test_a_wrong_gate_order_is_refuted():
 
     verdict = EquivalenceClaim("wrong-order", "i, g, f, o", build, (n, m)).check()
     assert verdict.status == "refuted"
-    assert "counterexample" in verdict.reason
+    assert "counterexample" in verdict.explanation
 
 
 def test_claim_prints_statement_verdict_and_steps():

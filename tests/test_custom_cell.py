@@ -50,7 +50,7 @@ def test_bptt_is_derived_and_proved():
     gradients = symlstm.bptt(MGU)
     assert {s.name for s in gradients.outgoing.values()} == {r"\delta h_{t-1}"}
     for claim in gradient_claims(MGU, quick=True):
-        assert claim.check().holds, f"{claim.name}: {claim.check().reason}"
+        assert claim.check().holds, f"{claim.name}: {claim.check().explanation}"
 
 
 def test_the_derivation_document_is_written(tmp_path):
@@ -96,4 +96,4 @@ def test_the_generated_module_computes_the_cell_and_its_gradients():
         h = (1 - f) * h + f * u
         np.testing.assert_allclose(hs[t], h, rtol=1e-12)
     for claim in generated_claims(MGU):
-        assert claim.check().holds, claim.check().reason
+        assert claim.check().holds, claim.check().explanation

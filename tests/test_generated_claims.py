@@ -16,7 +16,7 @@ CELLS = [cell("lstm"), cell("lstm", peephole=True, cifg=True), cell("lstm", proj
 def test_generated_module_checks_pass(spec):
     for claim in generated.generated_claims(spec):
         verdict = claim.check()
-        assert verdict.holds, f"{claim.name}: {verdict.reason}"
+        assert verdict.holds, f"{claim.name}: {verdict.explanation}"
 
 
 def _sabotaged(broken_gradient):
@@ -40,7 +40,7 @@ def test_a_wrong_gradient_is_refuted_and_located(monkeypatch):
 
     monkeypatch.setattr(generated, "compile_numpy", _sabotaged(halve_weight_hh))
     verdict = generated.GeneratedGradientClaim(cell("lstm")).check()
-    assert verdict.status == "refuted" and "weight_hh[" in verdict.reason
+    assert verdict.status == "refuted" and "weight_hh[" in verdict.explanation
 
 
 def test_a_non_finite_result_is_refuted(monkeypatch):

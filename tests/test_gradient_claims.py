@@ -75,21 +75,21 @@ def test_sigma_prime_equal_to_sigma_is_refuted_across_time(method):
     derivation = Derivation(symlstm.cell("lstm"), SIGMA_PRIME_IS_SIGMA)
     verdict = UnrolledClaim(derivation.cell, 2, {"n": 1, "m": 1}, method=method, derivation=derivation).check()
     assert verdict.status == "refuted"
-    assert "BPTT gives" in verdict.reason and "T = 2" in verdict.reason
+    assert "BPTT gives" in verdict.explanation and "T = 2" in verdict.explanation
 
 
 def test_sigma_prime_equal_to_sigma_is_refuted_per_step():
     cell = symlstm.cell("lstm")
     verdict = StepVJPClaim(cell, {"n": 1, "m": 1}, Derivation(cell, SIGMA_PRIME_IS_SIGMA)).check()
     assert verdict.status == "refuted"
-    assert "SymPy's Jacobianᵀ·v gives" in verdict.reason
+    assert "SymPy's Jacobianᵀ·v gives" in verdict.explanation
 
 
 def test_missing_transpose_is_refuted_by_the_shapes_when_they_differ():
     cell = symlstm.cell("lstm")
     verdict = StepVJPClaim(cell, {"n": 2, "m": 2}, Derivation(cell, MISSING_TRANSPOSE)).check()
     assert verdict.status == "refuted"
-    assert "cannot multiply" in verdict.reason and "columns" in verdict.reason
+    assert "cannot multiply" in verdict.explanation and "columns" in verdict.explanation
 
 
 def test_missing_transpose_is_refuted_by_numbers_when_the_shapes_fit():
@@ -97,7 +97,7 @@ def test_missing_transpose_is_refuted_by_numbers_when_the_shapes_fit():
     derivation = Derivation(cell, MISSING_TRANSPOSE)
     assert not isinstance(derivation.get(), str)  # square weights: the wrong rule derives something
     step = StepVJPClaim(cell, {"n": 2}, derivation).check()
-    assert step.status == "refuted" and "BPTT gives" in step.reason
+    assert step.status == "refuted" and "BPTT gives" in step.explanation
     assert UnrolledClaim(cell, 3, {"n": 2}, method="numeric", derivation=derivation).check().status == "refuted"
     assert StepVJPClaim(cell, {"n": 2}).check().holds
 
@@ -120,8 +120,8 @@ def test_claims_print():
     unrolled = UnrolledClaim(cell, 2, {"n": 1, "m": 1}, method="numeric")
     assert r"\frac{\partial (h_t, c_t)}{\partial u}" in step.statement()
     assert r"\left\langle \bar{h}_t, h_t \right\rangle" in unrolled.statement() and r"\approx" in unrolled.statement()
-    assert "**Verdict: proved.**" in step.markdown()
-    assert r"\textbf{Verdict: proved.}" in unrolled.latex()
+    assert "**Verdict: proved at sizes.**" in step.markdown()
+    assert r"\textbf{Verdict: checked.}" in unrolled.latex()
 
 
 def test_bad_arguments_are_named():

@@ -27,8 +27,8 @@ def _claim(cell, name):
 @pytest.mark.parametrize(("cell", "name"), CASES, ids=[f"{c.name}:{n.split(':')[-1].rstrip(']')}" for c, n in CASES])
 def test_conversions_are_proved(cell, name):
     verdict = _claim(cell, name).check()
-    assert verdict.holds, verdict.reason
-    assert "block algebra reduces left − right to 0 for all sizes" in verdict.reason
+    assert verdict.holds, verdict.explanation
+    assert "block algebra reduces left − right to 0 for all sizes" in verdict.explanation
 
 
 def test_layout_claims_cover_the_formats_that_hold_the_cell():
@@ -51,7 +51,7 @@ def test_wrong_gate_order_is_refuted(monkeypatch):
     monkeypatch.setattr(keras, "LSTM_ORDER", ("i", "g", "f", "o"))
     verdict = conversion_claim("keras", "pytorch", LSTM).check()
     assert verdict.status == "refuted"
-    assert "counterexample at n = 1, m = 1" in verdict.reason and "but right = " in verdict.reason
+    assert "counterexample at n = 1, m = 1" in verdict.explanation and "but right = " in verdict.explanation
 
 
 def test_wrong_peephole_order_is_refuted(monkeypatch):
@@ -63,7 +63,7 @@ def test_missing_transpose_is_refuted(monkeypatch):
     monkeypatch.setattr(keras, "T", M)
     verdict = conversion_claim("symlstm", "keras", LSTM).check()
     assert verdict.status == "refuted"
-    assert "cannot multiply" in verdict.reason or "counterexample" in verdict.reason
+    assert "cannot multiply" in verdict.explanation or "counterexample" in verdict.explanation
 
 
 def test_lost_recurrent_bias_is_refuted(monkeypatch):

@@ -14,13 +14,13 @@ from symlstm.verification import claims_for
                                   variants.projection_identity])
 def test_true_variant_claims_are_proved(make):
     verdict = make().check()
-    assert verdict.holds, verdict.reason
+    assert verdict.holds, verdict.explanation
 
 
 def test_pytorch_gru_is_not_cho_gru_and_the_numbers_show_it():
     verdict = variants.gru_pytorch_is_cho().check()
     assert verdict.status == "refuted"
-    left, right = re.search(r"left = \[([-\d.e]+)\] but right = \[([-\d.e]+)\]", verdict.reason).groups()
+    left, right = re.search(r"left = \[([-\d.e]+)\] but right = \[([-\d.e]+)\]", verdict.explanation).groups()
     assert abs(float(left) - float(right)) > 1e-3
 
 
@@ -33,7 +33,7 @@ def test_a_peephole_cell_with_nonzero_peepholes_is_not_the_plain_lstm():
         return variants.new_states(left), variants.new_states(right)
 
     verdict = EquivalenceClaim("peephole-nonzero", "", build, plain.size_symbols, trial_values=(1,)).check()
-    assert verdict.status == "refuted" and "counterexample" in verdict.reason
+    assert verdict.status == "refuted" and "counterexample" in verdict.explanation
 
 
 @pytest.mark.parametrize(("options", "name"), [(dict(peephole=True), "peephole-zero"),

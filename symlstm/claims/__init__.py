@@ -7,12 +7,12 @@ True
 'refuted'
 """
 
-from symlstm.claims.base import PROVED, REFUTED, UNPROVED, Claim, Step, Verdict
+from symlstm.claims.base import CHECKED, ERROR, PROVED, PROVED_AT, REFUTED, STATUSES, UNKNOWN, Claim, Step, Verdict
 from symlstm.claims.concat import concat_split, seed_reading, swapped_split
 from symlstm.claims.equivalence import EquivalenceClaim
 from symlstm.claims.stacking import stacked_gates
 
 __all__ = [
-    "PROVED", "REFUTED", "UNPROVED", "Claim", "EquivalenceClaim", "Step", "Verdict",
-    "concat_split", "seed_reading", "stacked_gates", "swapped_split",
+    "CHECKED", "ERROR", "PROVED", "PROVED_AT", "REFUTED", "STATUSES", "UNKNOWN", "Claim", "EquivalenceClaim", "Step",
+    "Verdict", "concat_split", "seed_reading", "stacked_gates", "swapped_split",
 ]

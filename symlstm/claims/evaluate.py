@@ -16,6 +16,7 @@ from sympy import BlockMatrix, MatrixSymbol
 from symlstm import algebra
 from symlstm.adjoint import Rule
 from symlstm.bptt import BPTT, bptt
+from symlstm.claims.base import Verdict
 from symlstm.errors import CellError, ShapeError
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.spec import Assignment, CellSpec
@@ -101,11 +102,19 @@ class Derivation:
     def __init__(self, cell: CellSpec, rules: dict[type, Rule] | None = None):
         self.cell, self.rules = cell, rules
         self._result: BPTT | str | None = None
+        self._error: Exception | None = None
 
     def get(self) -> BPTT | str:
         if self._result is None:
             try:
                 self._result = bptt(self.cell, rules=self.rules)
             except (ShapeError, CellError) as error:
-                self._result = f"the derivation itself fails: {error}"
+                self._result, self._error = f"the derivation itself fails: {error}", error
         return self._result
+
+    def failure(self) -> Verdict:
+        """The verdict of a failed derivation: an ill-shaped gradient refutes the rules (the shape mismatch is
+        the counterexample); any other failure (a node with no rule) means the claim could not be evaluated."""
+        if isinstance(self._error, ShapeError):
+            return Verdict.refuted("the derived backward step is ill-shaped", counterexample=str(self._error))
+        return Verdict.error(self._result)

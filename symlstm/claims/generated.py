@@ -79,10 +79,12 @@ class GeneratedGradientClaim(Claim):
         count = sum(a.size for a in arrays.values())
         sizes = ", ".join(f"{k} = {v}" for k, v in SIZES.items() if k in module.SIZES)
         if not worst <= 1e-6:
-            return Verdict.refuted(f"the gradient of {where} is off by {worst:.2e} (relative) from finite "
-                                   f"differences (T = {T}, B = {B}, {sizes})")
-        return Verdict.proved(f"all {count} gradient entries agree with central finite differences to "
-                              f"{worst:.1e} (T = {T}, B = {B}, {sizes})")
+            return Verdict.refuted("a gradient differs from central finite differences",
+                                   counterexample=f"the gradient of {where} is off by {worst:.2e} (relative) "
+                                                  f"from finite differences (T = {T}, B = {B}, {sizes})")
+        return Verdict.checked(f"all {count} gradient entries agree with central finite differences to "
+                               f"{worst:.1e}, within 1e-6 relative (T = {T}, B = {B}, {sizes})",
+                               points=count, tolerance=1e-6, deviation=worst)
 
 
 class GeneratedPrecisionClaim(Claim):
@@ -106,7 +108,8 @@ class GeneratedPrecisionClaim(Claim):
         gap = max(float(np.max(np.abs(np.asarray(a, dtype=np.float64) - b)))
                   for a, b in zip(_flatten(rough), _flatten(exact)))
         if not gap <= 1e-4:  # also catches NaN
-            return Verdict.refuted(f"float32 differs from float64 by {gap:.2e}")
+            return Verdict.refuted("float32 and float64 disagree",
+                                   counterexample=f"float32 differs from float64 by {gap:.2e}")
         huge = {k: 1e4 * np.sign(v) for k, v in params.items()}
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -114,11 +117,13 @@ class GeneratedPrecisionClaim(Claim):
                 for module in (wide, narrow):
                     out = module.forward_backward(huge, 1e4 * np.ones_like(xs), dhs, **states)
                     if not all(np.all(np.isfinite(a)) for a in _flatten(out)):
-                        return Verdict.refuted(f"{module.DTYPE.__name__}: weights of ±1e4 give a non-finite value")
+                        return Verdict.refuted("huge inputs overflow", counterexample=f"{module.DTYPE.__name__}: "
+                                               "weights of ±1e4 give a non-finite value")
             except (RuntimeWarning, FloatingPointError) as warning:
-                return Verdict.refuted(f"weights of ±1e4 raise a warning: {warning}")
-        return Verdict.proved(f"float32 is within {gap:.1e} of float64 on every state and gradient; weights and "
-                              "inputs of ±1e4 stay finite in both, with no warning")
+                return Verdict.refuted("huge inputs warn", counterexample=f"weights of ±1e4 raise a warning: {warning}")
+        return Verdict.checked(f"float32 is within {gap:.1e} of float64 on every state and gradient (tolerance "
+                               "1e-4); weights and inputs of ±1e4 stay finite in both, with no warning",
+                               points=1, tolerance=1e-4, deviation=gap)
 
 
 def _flatten(result) -> list[np.ndarray]:

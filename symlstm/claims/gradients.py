@@ -78,7 +78,7 @@ class StepVJPClaim(Claim):
     def _check(self) -> Verdict:
         d = self.derivation.get()
         if isinstance(d, str):
-            return Verdict.refuted(d)
+            return self.derivation.failure()
         c = Concrete(self.cell, d, self.sizes, SYMBOLIC)
         leaves = c.step_leaves()
         values = {s: entries(s) for s in leaves} | {v: entries(v) for v in c.incoming.values()}
@@ -97,15 +97,17 @@ class StepVJPClaim(Claim):
                 for k, (g, w) in enumerate(zip(got[symbol], expected)):
                     if sp.expand(g - w) != 0:
                         point = _point((g - w).free_symbols, 0)
-                        return Verdict.refuted(_mismatch(symbol.name, k, symbol.shape, g.xreplace(point),
-                                                         w.xreplace(point), "SymPy's Jacobianᵀ·v")
-                                               + f" at {_sizes_text(self.sizes)}, at a random rational point")
+                        return Verdict.refuted("the backward step differs from the Jacobianᵀ·v", counterexample=(
+                            _mismatch(symbol.name, k, symbol.shape, g.xreplace(point), w.xreplace(point),
+                                      "SymPy's Jacobianᵀ·v") + f" at {_sizes_text(self.sizes)}, at a random "
+                            "rational point"))
                     checked += 1
         step = Step(f"Write out every entry at {_sizes_text(self.sizes)}: the forward step's outputs as "
                     f"functions of the {sum(len(entries(s)) for s in leaves)} entries of the inputs, previous "
                     f"states and parameters; differentiate with SymPy (Jacobian), multiply its transpose by the "
                     f"incoming adjoints, and subtract the backward step's entries: {checked} entries expand to 0.")
-        return Verdict.proved(f"all {checked} entries agree exactly at {_sizes_text(self.sizes)}", [step])
+        return Verdict.proved_at(f"all {checked} entries agree exactly at {_sizes_text(self.sizes)}", [step],
+                                 sizes=_sizes_text(self.sizes))
 
 
 class UnrolledClaim(Claim):
@@ -193,7 +195,7 @@ class UnrolledClaim(Claim):
     def _check(self) -> Verdict:
         d = self.derivation.get()
         if isinstance(d, str):
-            return Verdict.refuted(d)
+            return self.derivation.failure()
         if self.method == "diff":
             return self._check_diff(d)
         return self._check_numeric(d)
@@ -214,19 +216,21 @@ class UnrolledClaim(Claim):
                     leaf_point = _point(loss.free_symbols, seed)
                     g, w = sp.N(got.xreplace(leaf_point), 30), sp.N(want.xreplace(leaf_point), 30)
                     if abs(g - w) > 1e-25 * max(1, abs(w)):
-                        return Verdict.refuted(_mismatch(leaf.name, k, leaf.shape, g, w,
-                                                         "SymPy's diff of the unrolled loss")
-                                               + f" at T = {self.T}, {_sizes_text(self.sizes)}, random point {seed}")
+                        return Verdict.refuted("BPTT differs from diff of the unrolled loss", counterexample=(
+                            _mismatch(leaf.name, k, leaf.shape, g, w, "SymPy's diff of the unrolled loss")
+                            + f" at T = {self.T}, {_sizes_text(self.sizes)}, random point {seed}"))
                     if sp.expand(got - want) != 0:
-                        return Verdict.unproved(f"{leaf.name}: the two sides agree to 25 digits at a random point "
+                        return Verdict.unknown(f"{leaf.name}: the two sides agree to 25 digits at a random point "
                                                 "but are not the same polynomial in σ and tanh of the same arguments")
         step = Step(f"Unroll {self.T} steps with every entry symbolic (fresh inputs per step), form the loss, "
                     f"and differentiate it with SymPy with respect to each of the {len(pairs)} entries of the "
                     f"parameters, initial states and inputs. Run the BPTT recurrence on the same forward values. "
                     f"Both sides are polynomials in the entries and in σ(·), tanh(·) of the same arguments; at "
                     f"{self.points} random rational values of all of these, every pair agrees exactly.")
-        return Verdict.proved(f"all {len(pairs)} gradient entries agree exactly at {self.points} random rational "
-                              f"points (T = {self.T}, {_sizes_text(self.sizes)})", [step])
+        return Verdict.checked(f"all {len(pairs)} gradient entries agree exactly (exact rational arithmetic, "
+                               f"tolerance 0) at {self.points} random rational points (T = {self.T}, "
+                               f"{_sizes_text(self.sizes)})", [step],
+                               points=self.points, tolerance=0.0, deviation=0.0)
 
     def _check_numeric(self, d: BPTT) -> Verdict:
         c = Concrete(self.cell, d, self.sizes, MPMATH)
@@ -247,16 +251,18 @@ class UnrolledClaim(Claim):
                     want, got = mpmath.diff(loss, 0), grads[leaf][k]
                     error = abs(got - want) / max(1, abs(want))
                     if error > tolerance:
-                        return Verdict.refuted(_mismatch(leaf.name, k, leaf.shape, got, want,
-                                                         f"a {self.digits}-digit numerical derivative")
-                                               + f" at T = {self.T}, {_sizes_text(self.sizes)}")
+                        return Verdict.refuted("BPTT differs from a numerical derivative", counterexample=(
+                            _mismatch(leaf.name, k, leaf.shape, got, want, f"a {self.digits}-digit numerical "
+                                      "derivative") + f" at T = {self.T}, {_sizes_text(self.sizes)}"))
                     worst, count = max(worst, error), count + 1
         step = Step(f"Evaluate the unrolled loss over {self.T} steps with mpmath at {self.digits} digits at a "
                     f"random point, differentiate it numerically with respect to each of the {count} entries, "
                     f"and compare with the BPTT recurrence at the same point: the largest relative difference "
                     f"is {mpmath.nstr(worst, 3)}.")
-        return Verdict.proved(f"all {count} gradient entries agree to within {mpmath.nstr(worst, 3)} "
-                              f"(T = {self.T}, {_sizes_text(self.sizes)}, {self.digits} digits)", [step])
+        return Verdict.checked(f"all {count} gradient entries agree to within {mpmath.nstr(worst, 3)} "
+                               f"(relative; tolerance {mpmath.nstr(tolerance, 3)}; T = {self.T}, "
+                               f"{_sizes_text(self.sizes)}, {self.digits} digits)", [step],
+                               points=count, tolerance=float(tolerance), deviation=float(worst))
 
 
 def _dot(a: list, b: list):
