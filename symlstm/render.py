@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from symlstm.mathtext_picture import Line, document_lines, draw_lines, have_matplotlib
@@ -254,11 +254,12 @@ def render_tex(tex: str, out_dir: str | Path, stem: str, *, formats: Sequence[st
     _check_formats(formats)
     if engine not in ("auto", "mathtext", *ENGINES):
         raise ValueError(f"unknown engine {engine!r}; use 'auto', 'mathtext' or one of {list(ENGINES)}")
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # the tools run in other folders: a relative path would point elsewhere there
     out.mkdir(parents=True, exist_ok=True)
     chosen = latex_engine() if engine == "auto" else (engine if engine != "mathtext" and which(engine) else None)
     if chosen:
-        return _compile(tex, out, stem, chosen, formats, dpi)
+        result = _compile(tex, out, stem, chosen, formats, dpi)
+        return replace(result, files=tuple(Path(out_dir) / f.name for f in result.files))  # as the caller named it
     why = "mathtext asked for" if engine == "mathtext" else f"no LaTeX engine ({'/'.join(ENGINES)}) is installed"
     if engine not in ("auto", "mathtext"):
         why = f"{engine} is not installed"

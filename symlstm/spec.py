@@ -226,6 +226,11 @@ class CellSpec:
     def __str__(self) -> str:
         return "\n".join(f"{text(a.lhs)} = {text(a.rhs)}" for a in self.assignments)
 
+    def __repr__(self) -> str:
+        states = ", ".join(s.name for s in self.states)
+        return (f"<CellSpec {self.describe()}: states {states}, {len(self.params)} parameters, "
+                f"{len(self.assignments)} equations>")
+
 
 _IDENT_RE = re.compile(r"[^0-9a-zA-Z_]")
 

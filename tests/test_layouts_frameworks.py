@@ -72,6 +72,26 @@ def test_torch_gru_equals_the_converted_numpy_step():
         np.testing.assert_allclose(run(fmt, converted, xs, h0, None, cell), ys.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_a_torch_cell_state_dict_converts_as_the_layer_s(kind):
+    """nn.LSTMCell's state_dict (weight_ih …, no _l0) is read as nn.LSTM's: the converted Keras step equals
+    the torch cell stepped over the sequence."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(8)
+    module = (torch.nn.LSTMCell if kind == "lstm" else torch.nn.GRUCell)(M, N).double()
+    state = {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+    assert "weight_ih" in state
+    xs, h0, c0 = inputs(9)
+    h, c, want = torch.from_numpy(h0), torch.from_numpy(c0), []
+    with torch.no_grad():
+        for x in torch.from_numpy(xs):
+            h, c = module(x, (h, c)) if kind == "lstm" else (module(x, h), None)
+            want.append(h.numpy())
+    converted = convert(state, "pytorch", "keras", cell=kind)
+    got = run("keras", converted, xs, h0, c0 if kind == "lstm" else None, symlstm.cell(kind))
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-10, atol=1e-12)
+
+
 def test_torch_autograd_gradients_convert_to_the_generated_modules():
     """∂L/∂(PyTorch tensors) rearranged as the weights are = the generated module's own gradients."""
     torch, module, state = torch_module("lstm", 5)

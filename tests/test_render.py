@@ -142,6 +142,18 @@ def test_pages_become_numbered_pictures_and_are_reproducible(tmp_path):
 
 
 @needs_latex
+def test_a_relative_folder_gets_its_pictures_too(tmp_path, monkeypatch):
+    # pdftoppm and pdftocairo run in another folder: a relative out_dir once gave the PDF and no pictures
+    monkeypatch.chdir(tmp_path)
+    tex = "\\documentclass{article}\\begin{document}\n$a$\\newpage $b$\n\\end{document}\n"
+    result = render_tex(tex, "out", "doc", formats=("pdf", "png", "svg"))
+    assert result.note == ""
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["doc-1.png", "doc-1.svg", "doc-2.png", "doc-2.svg", "doc.pdf"]
+    assert all((tmp_path / "out" / name).stat().st_size > 0 for name in names)
+
+
+@needs_latex
 def test_a_latex_error_is_reported_in_one_line(tmp_path):
     tex = "\\documentclass{article}\\begin{document}\n$a \\nosuchcommand b$\n\\end{document}\n"
     result = render_tex(tex, tmp_path, "broken")

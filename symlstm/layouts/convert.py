@@ -21,6 +21,7 @@ import numpy as np
 from symlstm.layouts import keras, module, onnx, pytorch, tflite
 from symlstm.layouts.engine import Dims, NumpyBackend, infer_sizes, pack, shape_text, to_array, to_matrix, unpack
 from symlstm.layouts.pivot import Format, Kind, Sizes, TensorSpec, kind_of
+from symlstm.cells import cell as builtin_cell
 from symlstm.spec import CellSpec
 
 FORMATS: dict[str, Format] = {f.name: f for f in (module.FORMAT, pytorch.FORMAT, keras.FORMAT, onnx.FORMAT,
@@ -123,7 +124,20 @@ def read_pivot(params: Mapping, src: str, cell: CellSpec) -> tuple[dict[str, np.
     return unpack(specs, matrices, dims, backend), kind, dims
 
 
-def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *, cell: CellSpec) -> dict[str, np.ndarray]:
+#: ``torch.nn.LSTMCell`` / ``GRUCell`` names the ``state_dict`` of ``nn.LSTM`` / ``nn.GRU`` suffixes with ``_l0``.
+_TORCH_CELL_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+
+
+def _torch_layer_names(params: Mapping) -> Mapping:
+    """``params`` with an ``nn.LSTMCell``-style ``state_dict`` (``weight_ih`` …) renamed to ``nn.LSTM``'s
+    (``weight_ih_l0`` …), the layout's names; any other mapping as it is."""
+    if isinstance(params, Mapping) and params and all(k in _TORCH_CELL_NAMES for k in params):
+        return {f"{k}_l0": v for k, v in params.items()}
+    return params
+
+
+def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *,
+            cell: CellSpec | str) -> dict[str, np.ndarray]:
     """``cell``'s weights in layout ``src`` rewritten in layout ``dst``.
 
     Parameters
@@ -134,8 +148,11 @@ def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *, cell: CellS
     src, dst
         Names from :func:`known_formats`: ``"symlstm"``, ``"pytorch"``, ``"keras"``, ``"onnx"``, ``"tflite"``.
     cell
-        A built-in cell (``symlstm.cell("lstm", peephole=True)``, ``symlstm.cell("gru")``, …); symbolic sizes
-        are read from the tensors, a concrete cell's sizes are checked against them.
+        A built-in cell (``symlstm.cell("lstm", peephole=True)``, ``symlstm.cell("gru")``, …) or its name
+        (``"lstm"``); symbolic sizes are read from the tensors, a concrete cell's sizes are checked against them.
+
+    ``src="pytorch"`` reads ``torch.nn.LSTM``'s names (``weight_ih_l0`` …) and ``torch.nn.LSTMCell``'s
+    (``weight_ih`` …) alike; ``dst="pytorch"`` writes ``nn.LSTM``'s.
 
     Returns
     -------
@@ -150,6 +167,10 @@ def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *, cell: CellS
     """
     for name in (src, dst):
         get_format(name)
+    if isinstance(cell, str):
+        cell = builtin_cell(cell)
+    if src == "pytorch":
+        params = _torch_layer_names(params)
     pivot, kind, dims = read_pivot(params, src, cell)
     _, specs = specs_for(dst, cell)
     dtype = next(iter(pivot.values())).dtype
