@@ -109,7 +109,7 @@ def test_expand_writes_a_gate_in_terms_of_inputs_and_parameters():
 
 def test_a_cell_repr_is_one_short_line():
     import symlstm
-    for cell in (symlstm.cell("lstm"), symlstm.cell("gru"), symlstm.cell("lstm", proj_size=2).at(n=3, m=2)):
-        shown = repr(cell)
+    for spec in (symlstm.cell("lstm"), symlstm.cell("gru"), symlstm.cell("lstm", proj_size=2).at(n=3, m=2)):
+        shown = repr(spec)
         assert "\n" not in shown and len(shown) < 200, shown
-        assert shown.startswith(f"<CellSpec {cell.name} (") and "states h" in shown
+        assert shown.startswith(f"<CellSpec {spec.name} (") and "states h" in shown

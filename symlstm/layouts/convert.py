@@ -18,10 +18,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from symlstm.cells import cell as builtin_cell
 from symlstm.layouts import keras, module, onnx, pytorch, tflite
 from symlstm.layouts.engine import Dims, NumpyBackend, infer_sizes, pack, shape_text, to_array, to_matrix, unpack
 from symlstm.layouts.pivot import Format, Kind, Sizes, TensorSpec, kind_of
-from symlstm.cells import cell as builtin_cell
 from symlstm.spec import CellSpec
 
 FORMATS: dict[str, Format] = {f.name: f for f in (module.FORMAT, pytorch.FORMAT, keras.FORMAT, onnx.FORMAT,
