@@ -118,6 +118,10 @@ class KernelPrinter(PythonCodePrinter):
     def _print_Float(self, expr: sp.Float) -> str:
         return f"DTYPE({float(expr)!r})"
 
+    def _print_TableFunction(self, expr) -> str:
+        """An element-wise function of the table as its scalar code (``np.tanh(x)``, ``(x if x > DTYPE(0) …)``)."""
+        return expr.scalar_code(self.parenthesize(expr.args[0], 1000, strict=True))
+
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.args
         if exp.is_Integer and 1 <= abs(exp) <= 4:
