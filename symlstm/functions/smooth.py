@@ -148,7 +148,8 @@ class Softplus(TableFunction):
 
 
 def _softsign_prime_lines():
-    return ["np.abs(z, out=out)", "out += 1", "np.multiply(out, out, out=out)", "np.reciprocal(out, out=out)"]
+    # 1/(1 + |z|), then squared: no overflow where (1 + |z|)² would overflow
+    return ["np.abs(z, out=out)", "out += 1", "np.reciprocal(out, out=out)", "np.multiply(out, out, out=out)"]
 
 
 class Softsign(TableFunction):
@@ -163,7 +164,7 @@ class Softsign(TableFunction):
     @classmethod
     def slope(cls, z):
         prime = derivative_of(Softsign, lambda u: 1 / (1 + sp.Abs(u)) ** 2, _softsign_prime_lines,
-                              lambda x: f"DTYPE(1)/((DTYPE(1) + abs({x}))*(DTYPE(1) + abs({x})))")
+                              lambda x: f"(DTYPE(1)/(DTYPE(1) + abs({x})))*(DTYPE(1)/(DTYPE(1) + abs({x})))")
         return prime(z)
 
     @classmethod

@@ -64,8 +64,6 @@ class LatexPrinter(_SymPyLatexPrinter):
         rows = [" & ".join(self._print(blocks[i, j]) for j in range(blocks.cols)) for i in range(blocks.rows)]
         return r"\begin{bmatrix} %s \end{bmatrix}" % r" \\ ".join(rows)
 
-    def _print_TableFunction(self, expr, exp=None) -> str:
-        return expr._latex(self, exp)  # σ(z), \operatorname{relu}(z), \operatorname{LeakyReLU}_{0.01}(z)
 
 
 def latex(expr: sp.Basic, **settings) -> str:

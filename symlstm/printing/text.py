@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from symlstm.functions import entry, is_known, scalar_function
+from symlstm.functions import TableFunction, entry, is_known, scalar_function
 from symlstm.printing.order import positive_first
 
 
@@ -54,8 +54,10 @@ class TextPrinter(StrPrinter):
             return f"({self._print(function)})∘({self._print(expr.expr)})"
         return f"{entry(function).text()}({self._print(expr.expr)})"
 
-    def _print_TableFunction(self, expr) -> str:
-        return f"{expr.text()}({self._print(expr.args[0])})"  # σ(z), relu(z), leaky_relu[α=0.01](z)
+    def _print_Function(self, expr) -> str:
+        if isinstance(expr, TableFunction):  # σ(z), relu(z), leaky_relu[α=0.01](z)
+            return f"{expr.text()}({self._print(expr.args[0])})"
+        return super()._print_Function(expr)
 
     def _print_Transpose(self, expr) -> str:
         return self.parenthesize(expr.arg, sp.printing.precedence.PRECEDENCE["Pow"]) + "ᵀ"
