@@ -35,7 +35,9 @@ class _Piecewise(TableFunction):
 
     @classmethod
     def prime(cls) -> FunctionClass:
-        return derivative_of(cls, cls.prime_definition, cls.prime_lines, cls.prime_code)
+        # looked up when called, not when the derivative class is made (so a patched definition is seen)
+        return derivative_of(cls, lambda z: cls.prime_definition(z), lambda: cls.prime_lines(),
+                             lambda x: cls.prime_code(x))
 
     @classmethod
     def slope(cls, z):
