@@ -119,7 +119,9 @@ class CellBuilder:
         """``a_{key,t} = weight·[concat] + Σ extra + bias`` then ``key_t = function(a_{key,t})``; returns ``key_t``.
 
         ``labels`` name the column blocks of ``weight`` (default: the first letter of each
-        concatenated name, so ``W_f = [W_{fh} | W_{fx}]``).
+        concatenated name, so ``W_f = [W_{fh} | W_{fx}]``).  ``function`` is one of the table of
+        :mod:`symlstm.functions` (``sympy.exp``, ``sympy.tanh`` and ``Lambda(x, x)`` stand for its exp, tanh and
+        identity); any other is a :class:`CellError` naming it and listing the known ones.
         """
         function = self._function(f"gate {key!r}", function)
         stacked = algebra.concat(*concat)
