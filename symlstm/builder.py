@@ -9,10 +9,11 @@ from __future__ import annotations
 import sympy as sp
 from sympy import MatrixExpr, MatrixSymbol
 from sympy.core.function import FunctionClass
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm import algebra
 from symlstm.errors import CellError, ShapeError
-from symlstm.functions import elementwise
+from symlstm.functions import elementwise, entry, scalar_function
 from symlstm.printing.text import text
 from symlstm.spec import Assignment, CellSpec, Gate, State, Var, identifier
 
@@ -87,10 +88,30 @@ class CellBuilder:
         if unknown:
             names = sorted(s.name for s in unknown)
             raise CellError(f"{name} = {text(rhs)} uses {names}, which the cell has not declared")
+        rhs = self._tabled(name, rhs)
         var = self._declare(algebra.matrix(name, *rhs.shape), ident, doc)
         self._intermediates.append(var)
         self._assignments.append(Assignment(var.symbol, rhs, doc))
         return var.symbol
+
+    def _function(self, where: str, function) -> FunctionClass:
+        """The table's class for ``function`` (``sympy.exp`` → Exp, ``Lambda(x, x)`` → identity), or a CellError."""
+        try:
+            found = entry(function)
+        except CellError as error:
+            raise CellError(f"cell {self.name!r}, {where}: {error}") from None
+        if found.is_derivative:
+            raise CellError(f"cell {self.name!r}, {where}: {found.text()} is the derivative of {found.of.text()}, "
+                            "which a cell does not apply on its own")
+        return found
+
+    def _tabled(self, name: str, rhs: MatrixExpr) -> MatrixExpr:
+        """``rhs`` with every element-wise node's function replaced by its table class (or a CellError)."""
+        def known(node: ElementwiseApplyFunction) -> ElementwiseApplyFunction:
+            return elementwise(self._function(f"equation {name}", scalar_function(node)), node.expr)
+
+        return rhs.replace(lambda e: isinstance(e, ElementwiseApplyFunction), known) \
+            if rhs.has(ElementwiseApplyFunction) else rhs
 
     def gate(self, key: str, *, weight: MatrixSymbol, concat: list[MatrixExpr], bias: MatrixSymbol,
              function: FunctionClass, doc: str, name: str | None = None,
@@ -98,8 +119,11 @@ class CellBuilder:
         """``a_{key,t} = weight·[concat] + Σ extra + bias`` then ``key_t = function(a_{key,t})``; returns ``key_t``.
 
         ``labels`` name the column blocks of ``weight`` (default: the first letter of each
-        concatenated name, so ``W_f = [W_{fh} | W_{fx}]``).
+        concatenated name, so ``W_f = [W_{fh} | W_{fx}]``).  ``function`` is one of the table of
+        :mod:`symlstm.functions` (``sympy.exp``, ``sympy.tanh`` and ``Lambda(x, x)`` stand for its exp, tanh and
+        identity); any other is a :class:`CellError` naming it and listing the known ones.
         """
+        function = self._function(f"gate {key!r}", function)
         stacked = algebra.concat(*concat)
         try:
             pre = algebra.add(algebra.matmul(weight, stacked), *extra, bias)

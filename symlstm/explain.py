@@ -22,7 +22,7 @@ import sympy as sp
 from symlstm.algebra import add, explicit, matmul
 from symlstm.cells import cell as make_cell
 from symlstm.errors import ShapeError
-from symlstm.functions import Sigmoid, elementwise
+from symlstm.functions import elementwise, entry
 from symlstm.printing.latex import latex
 from symlstm.printing.text import text
 from symlstm.spec import CellSpec
@@ -138,7 +138,7 @@ class Explanation:
 
     @property
     def function_name(self) -> str:
-        return "σ" if self.cell.gate(self.gate).function is Sigmoid else "tanh"
+        return entry(self.cell.gate(self.gate).function).text()  # σ, tanh, relu, … (the table's name)
 
     def decimals(self, places: int = 6) -> list[str]:
         """The gate's value entry by entry, to ``places`` decimals."""

@@ -28,9 +28,9 @@ import sympy as sp
 from sympy import BlockMatrix, MatrixSymbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from symlstm.functions import scalar_function
+from symlstm.functions import entry, is_known, scalar_function
 from symlstm.graph_svg import graph_svg, write_graph_svg
-from symlstm.printing.labels import html_label, unicode_name
+from symlstm.printing.labels import html_label
 from symlstm.printing.text import text
 from symlstm.render import TIMEOUT, RenderResult, which
 from symlstm.spec import CellSpec
@@ -115,8 +115,7 @@ class CellGraph:
 
 def _function_name(node: ElementwiseApplyFunction) -> str:
     function = scalar_function(node)
-    latex_name = getattr(function, "latex_name", None)
-    return unicode_name(latex_name) if latex_name else str(function)
+    return entry(function).text() if is_known(function) else str(function)
 
 
 def _is_matrix(arg: sp.Basic) -> bool:

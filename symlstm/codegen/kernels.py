@@ -42,6 +42,7 @@ from sympy import (
 from sympy.printing.pycode import PythonCodePrinter
 
 from symlstm.codegen.kinds import CodegenError
+from symlstm.functions import TableFunction
 from symlstm.printing.text import text
 
 DECORATOR = '@numba.njit(error_model="numpy", boundscheck=False)'
@@ -117,6 +118,12 @@ class KernelPrinter(PythonCodePrinter):
 
     def _print_Float(self, expr: sp.Float) -> str:
         return f"DTYPE({float(expr)!r})"
+
+    def _print_Function(self, expr) -> str:
+        """A function of the table as its scalar code (``np.tanh(x)``, ``(x if x > DTYPE(0) else DTYPE(0))``)."""
+        if isinstance(expr, TableFunction):
+            return f"({expr.scalar_code(self.parenthesize(expr.args[0], 1000, strict=True))})"
+        return super()._print_Function(expr)
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.args

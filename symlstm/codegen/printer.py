@@ -15,7 +15,7 @@ mathematics                              NumPy                         kind of t
 ``vᵀ·W``                                 ``v @ W``                     batched row
 ``u·vᵀ`` (u, v batched)                  ``(v.T @ u).T``, C-ordered    shared: Σ over the batch
 ``u ⊙ v``, ``u + v``, ``1 - u``          ``u * v``, ``u + v``, ``1 - u``  broadcast
-``φ(u)`` element-wise                    ``np.tanh(u)``, ``_sigmoid(u)``
+``φ(u)`` element-wise                    ``np.tanh(u)``, ``_sigmoid(u)``, ``_relu(u)`` (the table's)
 =======================================  ============================  ===================
 
 A parameter's gradient is the sum over the batch of the per-example gradients, which is
@@ -55,25 +55,12 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symlstm.codegen.inplace import InPlaceStatements
 from symlstm.codegen.kinds import COL, ROW, SHARED, CodegenError, atom
-from symlstm.functions import Sigmoid, Tanh, scalar_function
+from symlstm.functions import Sigmoid, entry, is_known, scalar_function
 from symlstm.printing.text import text
 
-SIGMOID_HELPER = '''\
-def _sigmoid(z, out=None):
-    """σ(z) = (1 + tanh(z/2))/2, the rewrite of σ through tanh: exact, and finite with no
-    overflow for every finite z (1/(1 + exp(-z)) overflows in exp for z < -89 in float32)."""
-    out = np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-'''
+#: The helper the printed code calls for σ (from the table of element-wise functions).
+SIGMOID_HELPER = Sigmoid.numpy_helper()[1]
 
-#: Element-wise functions the printer knows: function → (NumPy callable taking ``out=``, helper source or "").
-KNOWN_FUNCTIONS: dict[type, tuple[str, str]] = {
-    Sigmoid: ("_sigmoid", SIGMOID_HELPER),
-    Tanh: ("np.tanh", ""),
-}
 
 class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
     """Print matrix expressions as NumPy on batched row-major arrays (see the module docstring).
@@ -189,11 +176,10 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
     def function(self, expr: ElementwiseApplyFunction) -> str:
         """The NumPy callable for the element-wise function of ``expr`` (registers its helper)."""
         function = scalar_function(expr)
-        if function not in KNOWN_FUNCTIONS:
-            known = ", ".join(f.__name__ for f in KNOWN_FUNCTIONS)
+        if not is_known(function):
             raise CodegenError(f"the NumPy printer knows no element-wise function {function} in {text(expr)}; "
-                               f"it knows {known}")
-        name, helper = KNOWN_FUNCTIONS[function]
+                               "it prints those of symlstm.functions' table")
+        name, helper = entry(function).numpy_helper()
         if helper:
             self.helpers[name] = helper
         return name

@@ -176,7 +176,14 @@ def _cse(statements: list[Statement], idents: dict) -> list[Statement]:
     Each named sub-expression goes right before the first equation that needs it.
     """
     symbols = (MatrixSymbol(f"_x{k}", 1, 1) for k in range(10**6))
-    replacements, reduced = sp.cse([s.rhs for s in statements], symbols=symbols)
+    # element-wise nodes as atoms: SymPy's cse would otherwise name a Lambda shared by two of them (σ(c_t) and
+    # σ(a_g) share Lambda(d, σ(d))) and fail to rebuild the nodes around the name
+    nodes = sorted({n for s in statements for n in s.rhs.atoms(ElementwiseApplyFunction)}, key=sp.default_sort_key)
+    opaque = {n: MatrixSymbol(f"_e{k}", *n.shape) for k, n in enumerate(nodes)}
+    back = {v: k for k, v in opaque.items()}
+    replacements, reduced = sp.cse([s.rhs.xreplace(opaque) for s in statements], symbols=symbols)
+    replacements = [(sym, value.xreplace(back)) for sym, value in replacements]
+    reduced = [r.xreplace(back) for r in reduced]
     inline, kept = {}, []
     for sym, value in replacements:
         value = value.xreplace(inline)

@@ -17,14 +17,16 @@ from sympy import BlockMatrix, MatAdd, MatMul, MatrixSymbol, OneMatrix
 
 from symlstm.codegen.layout import Stack
 from symlstm.codegen.statements import Statement
-from symlstm.functions import Tanh, elementwise
+from symlstm.functions import Tanh, elementwise, entry, is_known
 
 
 def affine_tanh(function) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
     """``(α, β, γ)`` with ``function(z) = α + β·tanh(γ·z)``, or None if it has no such form."""
+    if not is_known(function):
+        return None
     z = sp.Dummy("z")
     a, b, c = (sp.Wild(name, exclude=[z]) for name in "abc")
-    match = sp.expand(function(z).rewrite(sp.tanh)).match(a + b * sp.tanh(c * z))
+    match = sp.expand(entry(function)(z).rewrite(sp.tanh)).match(a + b * sp.tanh(c * z))
     if not match or match[b] == 0 or match[c] == 0:
         return None
     return match[a], match[b], match[c]

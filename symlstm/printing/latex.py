@@ -11,7 +11,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SymPyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symlstm.functions import scalar_function
+from symlstm.functions import entry, is_known, scalar_function
 from symlstm.printing.order import positive_first
 
 
@@ -30,10 +30,9 @@ class LatexPrinter(_SymPyLatexPrinter):
 
     def _print_ElementwiseApplyFunction(self, expr) -> str:
         function = scalar_function(expr)
-        name = getattr(function, "latex_name", None)
-        if name is None:
+        if not is_known(function):
             return super()._print_ElementwiseApplyFunction(expr)
-        return r"%s\left(%s\right)" % (name, self._print(expr.expr))
+        return r"%s\left(%s\right)" % (entry(function).latex_label(), self._print(expr.expr))
 
     def _print_MatAdd(self, expr) -> str:
         tex = ""
@@ -65,11 +64,6 @@ class LatexPrinter(_SymPyLatexPrinter):
         rows = [" & ".join(self._print(blocks[i, j]) for j in range(blocks.cols)) for i in range(blocks.rows)]
         return r"\begin{bmatrix} %s \end{bmatrix}" % r" \\ ".join(rows)
 
-    def _print_Sigmoid(self, expr, exp=None) -> str:
-        return expr._latex(self, exp)
-
-    def _print_Tanh(self, expr, exp=None) -> str:
-        return expr._latex(self, exp)
 
 
 def latex(expr: sp.Basic, **settings) -> str:

@@ -9,10 +9,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from symlstm.functions import scalar_function
+from symlstm.functions import TableFunction, entry, is_known, scalar_function
 from symlstm.printing.order import positive_first
-
-_TEXT_NAMES = {"Sigmoid": "σ", "Tanh": "tanh"}
 
 
 class TextPrinter(StrPrinter):
@@ -52,16 +50,14 @@ class TextPrinter(StrPrinter):
 
     def _print_ElementwiseApplyFunction(self, expr) -> str:
         function = scalar_function(expr)
-        name = _TEXT_NAMES.get(getattr(function, "__name__", ""), None)
-        if name is None:
+        if not is_known(function):
             return f"({self._print(function)})∘({self._print(expr.expr)})"
-        return f"{name}({self._print(expr.expr)})"
+        return f"{entry(function).text()}({self._print(expr.expr)})"
 
-    def _print_Sigmoid(self, expr) -> str:
-        return f"σ({self._print(expr.args[0])})"
-
-    def _print_Tanh(self, expr) -> str:
-        return f"tanh({self._print(expr.args[0])})"
+    def _print_Function(self, expr) -> str:
+        if isinstance(expr, TableFunction):  # σ(z), relu(z), leaky_relu[α=0.01](z)
+            return f"{expr.text()}({self._print(expr.args[0])})"
+        return super()._print_Function(expr)
 
     def _print_Transpose(self, expr) -> str:
         return self.parenthesize(expr.arg, sp.printing.precedence.PRECEDENCE["Pow"]) + "ᵀ"
