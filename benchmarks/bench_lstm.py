@@ -1,19 +1,21 @@
-"""Benchmark LSTM forward and forward+BPTT: NumPy baseline, torch.nn.LSTM (CPU) and symlstm's generated code
-(NumPy, and with its element-wise statements fused into numba kernels: impl "fused").
+"""Benchmark LSTM forward and forward+BPTT: NumPy baseline, torch.nn.LSTM (CPU), JAX (XLA CPU) and symlstm's
+generated code (NumPy, and with its element-wise statements fused into numba kernels: impl "fused"); then two
+custom cells (MGU, UGRNN) as torch autograd over a Python loop, JAX, and symlstm's generated modules.
 
 Usage::
 
     python benchmarks/bench_lstm.py             # full set: 3 sizes × float32/float64
-    python benchmarks/bench_lstm.py --quick     # smoke test: two smaller sizes, few repeats
+    python benchmarks/bench_lstm.py --quick     # smoke test: the small size, the MGU in float32 only, few repeats
     python benchmarks/bench_lstm.py --json results.json --impl numpy --impl torch --config 50,32,64,128
 
 Each implementation × configuration × dtype is timed in a fresh process (torch's OpenMP threads slow
 OpenBLAS when both live in one process), as is the GEMM peak measurement. The whole set runs several
 rounds, each measurement after waiting for a quiet machine; a measurement is the median of its runs,
-and the report keeps the lowest median over the rounds. The report gives those medians,
-time ratios against the NumPy baseline and against torch from the same run, GFLOP/s of the LSTM's matrix
-products (elementwise work is not counted), and the fraction of the GEMM-bound time achieved: the
-time those products would take at the best rate NumPy's BLAS reaches on the LSTM's own GEMM shapes.
+and the report keeps the lowest median over the rounds. The report gives those medians; time ratios
+against the NumPy baseline, torch, JAX and the best peer (the faster of torch and JAX) from the same run;
+GFLOP/s of the matrix products (elementwise work is not counted); and for the LSTM the fraction of the
+GEMM-bound time achieved: the time its products would take at the best rate NumPy's BLAS reaches on the
+LSTM's own GEMM shapes.
 """
 
 from __future__ import annotations
@@ -22,20 +24,21 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+import jax_peer
+from cell_harness import CELL_IMPLS, cell_worker
+from custom_cells import CELLS
 from harness import IMPLS, MODES, Config, worker
-from machine import ForeignLoad, cpu_description, wait_for_quiet
+from machine import ForeignLoad, wait_for_quiet
+from report import MODE_NAMES, markdown, versions
 
 CONFIGS = (Config(100, 64, 128, 256), Config(50, 32, 64, 128), Config(20, 1, 32, 32))
-QUICK_CONFIGS = (Config(50, 32, 64, 128), Config(20, 1, 32, 32))
+QUICK_CONFIGS = (Config(20, 1, 32, 32),)
 DTYPES = ("float32", "float64")
-MODE_NAMES = {"forward": "forward", "forward_backward": "fwd+BPTT"}
-ERROR_TOLERANCE = {"float32": 1e-3, "float64": 1e-9}
-NOISY = 0.5  # cores kept busy by other processes above which a measurement is flagged ⚠
+QUICK_CELLS, QUICK_CELL_DTYPES = ("mgu",), ("float32",)  # --quick under a minute on a quiet 2-core machine
 
 
 def parse_config(text: str) -> Config:
@@ -54,8 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", type=parse_config, action="append", help="T,B,m,n (repeatable)")
     parser.add_argument("--impl", choices=IMPLS, action="append", help="implementation (repeatable)")
     parser.add_argument("--dtype", choices=DTYPES, action="append", help="dtype (repeatable)")
+    parser.add_argument("--cell", choices=(*CELLS, "none"), action="append", help="custom cell (repeatable)")
+    parser.add_argument("--cell-impl", choices=CELL_IMPLS, action="append", help="custom-cell implementation")
+    parser.add_argument("--cell-config", type=parse_config, action="append", help="custom cells' T,B,m,n")
+    parser.add_argument("--cell-dtype", choices=DTYPES, action="append", help="custom cells' dtype")
     parser.add_argument("--repeat", type=int, help="minimum timed runs per measurement (default 7, quick 3)")
-    parser.add_argument("--min-time", type=float, help="minimum seconds per measurement (default 2, quick 0.2)")
+    parser.add_argument("--min-time", type=float, help="minimum seconds per measurement (default 2, quick 0.05)")
     parser.add_argument(
         "--rounds", type=int, help="repeat the whole set; the best round is reported (default 3, quick 1)"
     )
@@ -67,16 +74,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.config = args.config or list(QUICK_CONFIGS if args.quick else CONFIGS)
     args.impl = args.impl or list(IMPLS)
     args.dtype = args.dtype or list(DTYPES)
+    args.cell = [c for c in args.cell or (QUICK_CELLS if args.quick else CELLS) if c != "none"]
+    args.cell_impl = args.cell_impl or list(CELL_IMPLS)
+    args.cell_config = args.cell_config or args.config
+    args.cell_dtype = args.cell_dtype or (list(QUICK_CELL_DTYPES) if args.quick else args.dtype)
     args.repeat = args.repeat if args.repeat is not None else (3 if args.quick else 7)
     args.rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     args.quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0.0 if args.quick else 30.0)
-    args.min_time = args.min_time if args.min_time is not None else (0.2 if args.quick else 2.0)
+    args.min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 2.0)
     return args
 
 
 def run_in_subprocess(task: dict, threads: int) -> dict:
     """Run :func:`harness.worker` in a fresh interpreter with the thread count fixed; return its record."""
     env = {**os.environ, **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+    env["XLA_FLAGS"] = jax_peer.XLA_FLAGS.format(threads=threads)  # accepted, not honoured: see jax_peer
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(task)]
     with ForeignLoad() as foreign:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600)
@@ -85,6 +97,7 @@ def run_in_subprocess(task: dict, threads: int) -> dict:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {
             "impl": task["impl"],
+            **({"cell": task["cell"]} if "cell" in task else {}),
             "config": task["config"],
             "dtype": task["dtype"],
             "status": "error",
@@ -93,31 +106,30 @@ def run_in_subprocess(task: dict, threads: int) -> dict:
     return {**json.loads(lines[-1]), "foreign_load": foreign.load}
 
 
+def tasks(args: argparse.Namespace, round_: int) -> list[dict]:
+    """One round's measurements: the LSTM's, then the custom cells'; the implementation order rotates by round."""
+    impls = ["gemm", *(["torch-gemm"] if "torch" in args.impl else []), *args.impl]
+    impls = impls[round_ % len(impls) :] + impls[: round_ % len(impls)]
+    cell_impls = args.cell_impl[round_ % len(args.cell_impl) :] + args.cell_impl[: round_ % len(args.cell_impl)]
+    common = {"repeat": args.repeat, "min_time": args.min_time, "threads": args.threads}
+    found = [{"impl": impl, "config": list(config), "dtype": dtype, **common}
+             for config in args.config for dtype in args.dtype for impl in impls]
+    found += [{"impl": impl, "cell": cell, "config": list(config), "dtype": dtype, **common}
+              for cell in args.cell for config in args.cell_config for dtype in args.cell_dtype for impl in cell_impls]
+    return found
+
+
 def collect(args: argparse.Namespace) -> list[dict]:
-    """Every measurement, ``args.rounds`` times over; the implementation order rotates between rounds."""
+    """Every measurement, ``args.rounds`` times over."""
     records = []
     for round_ in range(args.rounds):
-        impls = ["gemm", *(["torch-gemm"] if "torch" in args.impl else []), *args.impl]
-        impls = impls[round_ % len(impls) :] + impls[: round_ % len(impls)]
-        for config in args.config:
-            for dtype in args.dtype:
-                for impl in impls:
-                    task = {
-                        "impl": impl,
-                        "config": list(config),
-                        "dtype": dtype,
-                        "repeat": args.repeat,
-                        "min_time": args.min_time,
-                        "threads": args.threads,
-                    }
-                    wait_for_quiet(max_wait=args.quiet_wait)
-                    record = {**run_in_subprocess(task, args.threads), "round": round_}
-                    records.append(record)
-                    print(
-                        f"  round {round_ + 1}/{args.rounds} {impl:9} {config.label():16} {dtype}: {_progress(record)}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+        for task in tasks(args, round_):
+            wait_for_quiet(max_wait=args.quiet_wait)
+            record = {**run_in_subprocess(task, args.threads), "round": round_}
+            records.append(record)
+            label = Config(*task["config"]).label()
+            what = f"{task.get('cell', 'lstm'):5} {task['impl']:10} {label:14} {task['dtype']}"
+            print(f"  round {round_ + 1}/{args.rounds} {what}: {_progress(record)}", file=sys.stderr, flush=True)
     return records
 
 
@@ -129,7 +141,7 @@ def combine(records: list[dict]) -> list[dict]:
     """
     groups: dict[tuple, list[dict]] = {}
     for r in records:
-        groups.setdefault((r["impl"], tuple(r["config"]), r["dtype"]), []).append(r)
+        groups.setdefault((r.get("cell"), r["impl"], tuple(r["config"]), r["dtype"]), []).append(r)
     combined = []
     for group in groups.values():
         ok = [r for r in group if r["status"] == "ok"]
@@ -154,7 +166,7 @@ def _best(records: list[dict]) -> dict:
     for key, value in records[0].items():
         if key.endswith("_s") and isinstance(value, float):
             best[key] = min(r[key] for r in records)
-        elif "gflops" in key or key == "max_rel_error_vs_numpy":
+        elif "gflops" in key or key.startswith("max_rel_error"):
             best[key] = max(r[key] for r in records)
     return best
 
@@ -169,125 +181,17 @@ def _progress(record: dict) -> str:
     return ", ".join(f"{MODE_NAMES[m]} {record[m]['median_s'] * 1e3:.2f} ms" for m in MODES)
 
 
-def _find(records: list[dict], impl: str, config: Config, dtype: str) -> dict | None:
-    for r in records:
-        if r["impl"] == impl and tuple(r["config"]) == tuple(config) and r["dtype"] == dtype and r["status"] == "ok":
-            return r
-    return None
-
-
-def _ratio(record: dict, other: dict | None, mode: str) -> str:
-    if other is None:
-        return "—"
-    return f"{record[mode]['median_s'] / other[mode]['median_s']:.2f}"
-
-
-def markdown(records: list[dict], args: argparse.Namespace) -> str:
-    """The results as Markdown: the timing table, then the GEMM reference table, then notes."""
-    lines = [
-        "| T×B×m×n | dtype | pass | implementation | median ms | × numpy | × torch | GFLOP/s | % of GEMM bound |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for config in args.config:
-        for dtype in args.dtype:
-            gemm = _find(records, "gemm", config, dtype)
-            numpy_, torch_ = _find(records, "numpy", config, dtype), _find(records, "torch", config, dtype)
-            for mode in MODES:
-                for impl in args.impl:
-                    r = _find(records, impl, config, dtype)
-                    if r is None:
-                        continue
-                    ms = r[mode]["median_s"] * 1e3
-                    busy = " ⚠" if (r[mode].get("foreign_load") or 0) > NOISY else ""
-                    bound = f"{100 * gemm[f'bound_{mode}_s'] / r[mode]['median_s']:.0f}%" if gemm else "—"
-                    lines.append(
-                        f"| {config.label()} | {dtype} | {MODE_NAMES[mode]} | {impl} | {ms:.2f}{busy} | "
-                        f"{_ratio(r, numpy_, mode)} | {_ratio(r, torch_, mode)} | {r[mode]['gflops']:.1f} | {bound} |"
-                    )
-    lines += [
-        "",
-        "| T×B×m×n | dtype | GEMM peak GFLOP/s (M×K×N) | bound fwd ms | bound fwd+BPTT ms | "
-        "GEMMs at real shapes fwd ms | fwd+BPTT ms | torch's GEMMs fwd ms | fwd+BPTT ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for config in args.config:
-        for dtype in args.dtype:
-            g = _find(records, "gemm", config, dtype)
-            t = _find(records, "torch-gemm", config, dtype)
-            if g:
-                torch_gemms = [f"{t[f'gemm_sequence_{m}_s'] * 1e3:.2f}" if t else "—" for m in MODES]
-                lines.append(
-                    f"| {config.label()} | {dtype} | {g['peak_gflops']:.1f} ({'×'.join(map(str, g['peak_shape']))}) | "
-                    + " | ".join(f"{g[f'{k}_{m}_s'] * 1e3:.2f}" for k in ("bound", "gemm_sequence") for m in MODES)
-                    + " | " + " | ".join(torch_gemms) + " |"
-                )
-    lines += ["", *_notes(records, args)]
-    return "\n".join(lines)
-
-
-def _notes(records: list[dict], args: argparse.Namespace) -> list[str]:
-    notes = [
-        f"- median ms: the median of ≥{args.repeat} runs (≥{args.min_time:g} s) in a fresh process per "
-        f"implementation, the lowest such median over {args.rounds} round(s) (other processes only add time); "
-        f"{args.threads} threads; {cpu_description()}; Python {platform.python_version()}, {_versions(records)}."
-    ]
-    loads = [x for r in records for x in r.get("foreign_load") or [] if x is not None]
-    if loads:
-        notes.append(
-            f"- Other processes kept {statistics.mean(loads):.2f} cores busy on average during the measurements "
-            f"(at most {max(loads):.2f}); ⚠ marks a figure measured while they took over {NOISY} cores "
-            "(rerun it); round_medians_s in the JSON shows the spread."
-        )
-    notes.append(
-        "- × numpy, × torch: time ratio (below 1 is faster). GFLOP/s counts only the LSTM's matrix "
-        "products; the GEMM bound is those FLOPs at the best NumPy GEMM rate on the LSTM's own shapes "
-        "(torch's own BLAS can beat it: above 100% is possible)."
-    )
-    notes += _floor_notes(records, args)
-    for r in records:
-        where = f"{Config(*r['config']).label()}, {r['dtype']}"
-        if r["status"] != "ok":
-            notes.append(f"- {r['impl']}: {r['status']} — {r['reason']}")
-        elif r.get("max_rel_error_vs_numpy", 0) > ERROR_TOLERANCE[r["dtype"]]:
-            notes.append(
-                f"- WARNING {r['impl']} ({where}) differs from the NumPy baseline: "
-                f"max relative error {r['max_rel_error_vs_numpy']:.2e}"
-            )
-    return list(dict.fromkeys(notes))
-
-
-def _floor_notes(records: list[dict], args: argparse.Namespace) -> list[str]:
-    """How close to torch NumPy code can get at all: NumPy's GEMMs alone against torch's whole pass."""
-    notes = []
-    for config in args.config:
-        for dtype in args.dtype:
-            g, t = _find(records, "gemm", config, dtype), _find(records, "torch-gemm", config, dtype)
-            lstm = _find(records, "torch", config, dtype)
-            if not (g and t and lstm):
-                continue
-            mode = "forward_backward"
-            numpy_s, torch_s = g[f"gemm_sequence_{mode}_s"], t[f"gemm_sequence_{mode}_s"]
-            notes.append(
-                f"- {config.label()} {dtype} fwd+BPTT: NumPy's BLAS takes {numpy_s * 1e3:.1f} ms for the LSTM's "
-                f"products alone, torch's BLAS {torch_s * 1e3:.1f} ms ({numpy_s / torch_s:.2f}×); so code that "
-                f"calls NumPy's BLAS is at least {numpy_s / lstm[mode]['median_s']:.2f}× torch.nn.LSTM before "
-                "any element-wise work."
-            )
-    return notes
-
-
-def _versions(records: list[dict]) -> str:
-    """Library versions as reported by the workers."""
-    found = {name: version for r in records for name, version in r.get("versions", {}).items()}
-    return ", ".join(f"{name} {version}" for name, version in sorted(found.items()))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
         task = json.loads(args.worker)
-        config = Config(*task.pop("config"))
-        print(json.dumps(worker(task.pop("impl"), config, task.pop("dtype"), **task)))
+        impl, config, dtype = task.pop("impl"), Config(*task.pop("config")), task.pop("dtype")
+        if impl == "jax":
+            jax_peer.limit_threads(task["threads"])
+        if "cell" in task:
+            print(json.dumps(cell_worker(impl, task.pop("cell"), config, dtype, **task)))
+        else:
+            print(json.dumps(worker(impl, config, dtype, **task)))
         return 0
     records = collect(args)
     print(markdown(combine(records), args))
@@ -297,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "min_time": args.min_time,
             "threads": args.threads,
             "python": platform.python_version(),
-            "versions": _versions(records),
+            "versions": versions(records),
         }
         document = {"meta": meta, "summary": combine(records), "records": records}
         args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import baseline_numpy
+import jax_peer
 import numpy as np
 
 MODES = ("forward", "forward_backward")
-IMPLS = ("numpy", "torch", "generated", "fused")
+IMPLS = ("numpy", "torch", "jax", "generated", "fused")
 
 
 class Config(NamedTuple):
@@ -147,6 +148,11 @@ def runner_for(impl: str, problem: dict, dtype: str, threads: int) -> dict[str, 
         return contract_runner(baseline_numpy, problem)
     if impl == "torch":
         return torch_runner(problem, threads)
+    if impl == "jax":
+        try:
+            return jax_peer.lstm_runner(problem)
+        except jax_peer.Unavailable as reason:
+            raise Unavailable(str(reason)) from None
     if impl == "generated":
         return contract_runner(load_generated(dtype), problem)
     if impl == "fused":
@@ -254,6 +260,8 @@ def worker(
     if check and impl != "numpy":
         expected = contract_runner(baseline_numpy, problem)["forward_backward"]()
         record["max_rel_error_vs_numpy"] = max_relative_error(runner["forward_backward"](), expected)
+    if "compile_s" in runner:  # JAX: compiled before timing, so not in the medians
+        record["compile_s"] = runner["compile_s"]
     for mode in MODES:
         times = time_call(runner[mode], repeat=repeat, min_time=min_time)
         record[mode] = {
@@ -263,6 +271,7 @@ def worker(
             "gflops": gemm_flops(config, mode) / statistics.median(times) / 1e9,
         }
     record["versions"] = {"NumPy": np.__version__}
-    if "torch" in sys.modules:
-        record["versions"]["torch"] = sys.modules["torch"].__version__
+    for name in ("torch", "jax"):
+        if name in sys.modules:
+            record["versions"][name] = sys.modules[name].__version__
     return {**record, "status": "ok"}
