@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from symlstm.arrays import real_array
 from symlstm.layouts import keras, module, onnx, pytorch, tflite
 from symlstm.layouts.engine import Dims, NumpyBackend, infer_sizes, pack, shape_text, to_array, to_matrix, unpack
 from symlstm.layouts.pivot import Format, Kind, Sizes, TensorSpec, kind_of
@@ -59,16 +60,7 @@ def expected_shapes(fmt: str, cell: CellSpec) -> dict[str, str]:
 def _arrays(params: Mapping, fmt: str) -> dict[str, np.ndarray]:
     if not isinstance(params, Mapping):
         raise ValueError(f"params must be a mapping from {fmt} tensor names to arrays, got {type(params).__name__}")
-    arrays = {}
-    for name, value in params.items():
-        try:
-            array = np.asarray(value)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{fmt} tensor {name!r} cannot be read as an array: {error}") from None
-        if array.dtype.kind not in "iuf":
-            raise ValueError(f"{fmt} tensor {name!r} has dtype {array.dtype}; real numbers are expected")
-        arrays[str(name)] = array
-    return arrays
+    return {str(name): real_array(value, f"{fmt} tensor {str(name)[:80]!r}") for name, value in params.items()}
 
 
 def _check_names(fmt: str, cell: CellSpec, specs: list[TensorSpec], arrays: Mapping, dims: Dims) -> None:
@@ -104,8 +96,13 @@ def _check_shapes(fmt: str, specs: list[TensorSpec], arrays: Mapping, symbolic: 
                              f"(symlstm's projection has no bias)")
 
 
-def read_pivot(params: Mapping, src: str, cell: CellSpec) -> tuple[dict[str, np.ndarray], Kind, Dims]:
-    """The pivot (per-gate matrices, vectors as n×1) read from ``src`` tensors, with the sizes found."""
+def check_tensors(params: Mapping, src: str, cell: CellSpec
+                  ) -> tuple[Kind, list[TensorSpec], dict[str, np.ndarray], Dims]:
+    """``src`` tensors checked against ``cell``'s layout: names, kinds, sizes and shapes (ValueError naming one).
+
+    Only the arrays' ``shape`` and ``dtype`` are read, so stand-ins built from file headers (e.g.
+    ``np.broadcast_to(np.zeros((), dtype), shape)``) are checked before any data is read.
+    """
     kind, specs = specs_for(src, cell)
     symbols = symbolic_sizes(cell, kind)
     symbolic = Dims(kind, symbols)
@@ -115,6 +112,12 @@ def read_pivot(params: Mapping, src: str, cell: CellSpec) -> tuple[dict[str, np.
     sizes, where = infer_sizes(src, specs, arrays, symbolic, symbols, fixed)
     dims = Dims(kind, sizes)
     _check_shapes(src, specs, arrays, symbolic, dims, where)
+    return kind, specs, arrays, dims
+
+
+def read_pivot(params: Mapping, src: str, cell: CellSpec) -> tuple[dict[str, np.ndarray], Kind, Dims]:
+    """The pivot (per-gate matrices, vectors as n×1) read from ``src`` tensors, with the sizes found."""
+    kind, specs, arrays, dims = check_tensors(params, src, cell)
     floats = [a.dtype for a in arrays.values() if a.dtype.kind == "f"]
     dtype = np.result_type(*floats) if floats and len(floats) == len(arrays) else np.dtype(np.float64)
     backend = NumpyBackend(dtype)
