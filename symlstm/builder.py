@@ -6,6 +6,8 @@ user declares a new cell the same way (see the README's minimal gated unit).
 
 from __future__ import annotations
 
+import keyword
+
 import sympy as sp
 from sympy import MatrixExpr, MatrixSymbol
 from sympy.core.function import FunctionClass
@@ -15,6 +17,21 @@ from symlstm.errors import CellError, ShapeError
 from symlstm.functions import elementwise
 from symlstm.printing.text import text
 from symlstm.spec import Assignment, CellSpec, Gate, State, Var, identifier
+
+
+def _python_name(name: str, what: str) -> str:
+    """``name`` if it can name a value in generated code (an ASCII identifier, not a keyword), else CellError."""
+    if not (isinstance(name, str) and name.isidentifier() and name.isascii() and not keyword.iskeyword(name)):
+        raise CellError(f"{what} {str(name)[:60]!r} is not a Python identifier (ASCII letters, digits and _, "
+                        "not a keyword): generated code names it")
+    return name
+
+
+def _one_line(text: str, what: str) -> str:
+    """``text`` if it is printable (no line break or control character: it reaches generated comments)."""
+    if not isinstance(text, str) or not all(c.isprintable() or c == " " for c in text):
+        raise CellError(f"{what} {str(text)[:60]!r} holds a line break or control character")
+    return text
 
 
 class CellBuilder:
@@ -50,7 +67,8 @@ class CellBuilder:
     # -- declarations --------------------------------------------------------
     def size(self, name: str, doc: str, default: int | None = None) -> sp.Symbol:
         """A symbolic size; ``default`` is used by ``CellSpec.at`` when no value is given."""
-        symbol = algebra.size(name)
+        symbol = algebra.size(_python_name(name, "size name"))
+        _one_line(doc, f"the doc of size {name}")
         self._sizes.append((symbol, doc))
         if default is not None:
             self._size_defaults.append((symbol, default))
@@ -59,9 +77,11 @@ class CellBuilder:
     def _declare(self, symbol: MatrixSymbol, ident: str | None, doc: str) -> Var:
         if symbol.name in self._names:
             raise CellError(f"cell {self.name!r} already has a variable named {symbol.name!r}")
+        _one_line(symbol.name, "the name")
+        ident = _python_name(ident or identifier(symbol.name), f"the identifier of {symbol.name!r}")
         self._names.add(symbol.name)
         self._known.add(symbol)
-        return Var(symbol, ident or identifier(symbol.name), doc)
+        return Var(symbol, ident, _one_line(doc, f"the doc of {symbol.name!r}"))
 
     def input(self, name: str, rows: algebra.Size, doc: str, ident: str | None = None) -> MatrixSymbol:
         var = self._declare(algebra.vector(name, rows), ident, doc)
@@ -70,6 +90,7 @@ class CellBuilder:
 
     def state(self, name: str, rows: algebra.Size, doc: str) -> MatrixSymbol:
         """Declare state ``name``; returns ``name_{t-1}`` (the value read this step)."""
+        _python_name(name, "state name")
         var = self._declare(algebra.vector(f"{name}_{{t-1}}", rows), f"{name}_prev", f"{doc}, previous step")
         self._states.append((name, var, doc))
         return var.symbol
