@@ -71,6 +71,14 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     target = Path(path)
     if target.is_dir():
         raise WriteError(f"cannot write {target}: it is a folder")
+    if target.exists() and not target.is_file():  # a device or a pipe (/dev/stdout): written into, not replaced
+        try:
+            yield target
+        except OSError as error:
+            raise WriteError(f"cannot write {target}: {_describe(error)}") from None
+        return
+    if target.is_symlink():  # write the file the link points to, and keep the link
+        target = Path(os.path.realpath(target))
     folder = target.parent
     try:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=folder)
@@ -81,7 +89,7 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     try:
         try:
             yield temp
-            with open(temp, "rb+") as written:
+            with open(temp, "rb") as written:
                 os.fsync(written.fileno())
             os.chmod(temp, _mode(target))
             os.replace(temp, target)
