@@ -7,6 +7,7 @@ user declares a new cell the same way (see the README's minimal gated unit).
 from __future__ import annotations
 
 import keyword
+import re
 
 import sympy as sp
 from sympy import MatrixExpr, MatrixSymbol
@@ -32,6 +33,14 @@ def _one_line(text: str, what: str) -> str:
     if not isinstance(text, str) or not all(c.isprintable() or c == " " for c in text):
         raise CellError(f"{what} {str(text)[:60]!r} holds a line break or control character")
     return text
+
+
+def _label(label: str) -> str:
+    """A weight block's label (``h`` in ``W_{fh}``): letters, digits and _ (it names a module parameter)."""
+    if not (isinstance(label, str) and re.fullmatch(r"[A-Za-z0-9_]+", label)):
+        raise CellError(f"the label {str(label)[:60]!r} is not letters, digits and _: it names a parameter of the "
+                        "generated module")
+    return label
 
 
 class CellBuilder:
@@ -126,7 +135,7 @@ class CellBuilder:
             pre = algebra.add(algebra.matmul(weight, stacked), *extra, bias)
         except ShapeError as error:
             raise ShapeError(f"gate {key!r}: {error}") from None
-        labels = labels or [s.name[0] for s in concat]
+        labels = [_label(label) for label in labels or [s.name[0] for s in concat]]
         blocks = algebra.column_blocks(weight.name, weight.shape[0], [s.shape[0] for s in concat], labels)
         a = self.let(f"a_{{{key},t}}", pre, f"{doc} pre-activation", ident=f"a_{key}")
         y = self.let(name or f"{key}_t", elementwise(function, a), doc, ident=key)

@@ -323,21 +323,23 @@ def test_titles_and_docs_cannot_run_as_code(text, tmp_path):
 def test_the_builder_refuses_names_docs_and_identifiers_that_would_be_code(text):
     from symlstm import CellBuilder, Tanh
 
-    def build(name="u", doc="candidate", ident=None, title="t", size="n"):
+    def build(name="u", doc="candidate", ident=None, title="t", size="n", label="h"):
         b = CellBuilder("rnn", title)
         n, m = b.size(size, "hidden"), b.size("m", "input")
         x = b.input("x_t", m, "input")
         h = b.state("h", n, "hidden state")
         W = b.param("W", n, n + m, "weight", ident=ident)
         bias = b.param("b", n, 1, "bias")
-        b.update(h, b.gate(name, weight=W, concat=[h, x], bias=bias, function=Tanh, doc=doc))
+        b.update(h, b.gate(name, weight=W, concat=[h, x], bias=bias, function=Tanh, doc=doc,
+                           labels=[label, "x"]))
         return b.build()
 
     import builtins
     module = compile_numpy(build(title="t" + text))  # a title is escaped
     assert module.forward is not None and not hasattr(builtins, "PWNED")
     printable = all(c.isprintable() for c in text)
-    for kwargs in ({"doc": "d" + text}, {"name": "u" + text}, {"ident": "W" + text}, {"size": "n" + text}):
+    for kwargs in ({"doc": "d" + text}, {"name": "u" + text}, {"ident": "W" + text}, {"size": "n" + text},
+                   {"label": "h" + text}):
         if printable and "doc" in kwargs:
             compile_numpy(build(**kwargs))  # quotes and backslashes: escaped in the docstring
             assert not hasattr(builtins, "PWNED")

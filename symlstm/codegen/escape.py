@@ -15,6 +15,7 @@ of its body and the ``PARAMS``/``SIZES`` literals.  A line break in any of them 
 from __future__ import annotations
 
 import keyword
+import re
 
 from symlstm.codegen.printer import CodegenError
 from symlstm.spec import CellSpec
@@ -45,6 +46,14 @@ def _identifier(name: str, what: str, cell: CellSpec) -> None:
     if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
         raise CodegenError(f"cell {safe_comment(cell.name)!r}: {what} {safe_comment(name)!r} is not a Python "
                            "identifier (letters, digits and _, not a keyword)")
+
+
+def check_parameter_names(names: list[str], cell: CellSpec) -> None:
+    """The module's parameter names (printed as ``"weight_ih"`` keys) are letters, digits and ``_`` only."""
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise CodegenError(f"cell {safe_comment(cell.name)!r}: the module parameter name {safe_comment(name)!r} "
+                               "is not letters, digits and _ (it is printed as a key in generated code)")
 
 
 def check_source_strings(cell: CellSpec) -> None:

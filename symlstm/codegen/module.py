@@ -14,7 +14,7 @@ from sympy import MatAdd
 
 from symlstm._version import __version__
 from symlstm.bptt import bptt
-from symlstm.codegen.escape import check_source_strings, safe_comment, safe_docstring
+from symlstm.codegen.escape import check_parameter_names, check_source_strings, safe_comment, safe_docstring
 from symlstm.codegen.generate import Passes, Section, text, words
 from symlstm.codegen.kernels import DECORATOR, IMPORT
 from symlstm.codegen.layout import layout
@@ -53,6 +53,7 @@ class _Module:
     def __init__(self, cell: CellSpec, dtype: str, fuse: bool = False):
         self.cell, self.dtype, self.fuse = cell, dtype, fuse
         self.layout = layout(cell)
+        check_parameter_names([prm.name for prm in self.layout.params], cell)
         self.program = schedule(self.layout, bptt(cell))
         self.passes = Passes(self.program)
         self.sizes = [s.name for s in cell.size_symbols]
