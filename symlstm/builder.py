@@ -6,6 +6,9 @@ user declares a new cell the same way (see the README's minimal gated unit).
 
 from __future__ import annotations
 
+import keyword
+import re
+
 import sympy as sp
 from sympy import MatrixExpr, MatrixSymbol
 from sympy.core.function import FunctionClass
@@ -16,6 +19,29 @@ from symlstm.errors import CellError, ShapeError
 from symlstm.functions import elementwise, entry, scalar_function
 from symlstm.printing.text import text
 from symlstm.spec import Assignment, CellSpec, Gate, State, Var, identifier
+
+
+def _python_name(name: str, what: str) -> str:
+    """``name`` if it can name a value in generated code (an ASCII identifier, not a keyword), else CellError."""
+    if not (isinstance(name, str) and name.isidentifier() and name.isascii() and not keyword.iskeyword(name)):
+        raise CellError(f"{what} {str(name)[:60]!r} is not a Python identifier (ASCII letters, digits and _, "
+                        "not a keyword): generated code names it")
+    return name
+
+
+def _one_line(text: str, what: str) -> str:
+    """``text`` if it is printable (no line break or control character: it reaches generated comments)."""
+    if not isinstance(text, str) or not all(c.isprintable() or c == " " for c in text):
+        raise CellError(f"{what} {str(text)[:60]!r} holds a line break or control character")
+    return text
+
+
+def _label(label: str) -> str:
+    """A weight block's label (``h`` in ``W_{fh}``): letters, digits and _ (it names a module parameter)."""
+    if not (isinstance(label, str) and re.fullmatch(r"[A-Za-z0-9_]+", label)):
+        raise CellError(f"the label {str(label)[:60]!r} is not letters, digits and _: it names a parameter of the "
+                        "generated module")
+    return label
 
 
 class CellBuilder:
@@ -51,7 +77,8 @@ class CellBuilder:
     # -- declarations --------------------------------------------------------
     def size(self, name: str, doc: str, default: int | None = None) -> sp.Symbol:
         """A symbolic size; ``default`` is used by ``CellSpec.at`` when no value is given."""
-        symbol = algebra.size(name)
+        symbol = algebra.size(_python_name(name, "size name"))
+        _one_line(doc, f"the doc of size {name}")
         self._sizes.append((symbol, doc))
         if default is not None:
             self._size_defaults.append((symbol, default))
@@ -60,9 +87,11 @@ class CellBuilder:
     def _declare(self, symbol: MatrixSymbol, ident: str | None, doc: str) -> Var:
         if symbol.name in self._names:
             raise CellError(f"cell {self.name!r} already has a variable named {symbol.name!r}")
+        _one_line(symbol.name, "the name")
+        ident = _python_name(ident or identifier(symbol.name), f"the identifier of {symbol.name!r}")
         self._names.add(symbol.name)
         self._known.add(symbol)
-        return Var(symbol, ident or identifier(symbol.name), doc)
+        return Var(symbol, ident, _one_line(doc, f"the doc of {symbol.name!r}"))
 
     def input(self, name: str, rows: algebra.Size, doc: str, ident: str | None = None) -> MatrixSymbol:
         var = self._declare(algebra.vector(name, rows), ident, doc)
@@ -71,6 +100,7 @@ class CellBuilder:
 
     def state(self, name: str, rows: algebra.Size, doc: str) -> MatrixSymbol:
         """Declare state ``name``; returns ``name_{t-1}`` (the value read this step)."""
+        _python_name(name, "state name")
         var = self._declare(algebra.vector(f"{name}_{{t-1}}", rows), f"{name}_prev", f"{doc}, previous step")
         self._states.append((name, var, doc))
         return var.symbol
@@ -129,7 +159,7 @@ class CellBuilder:
             pre = algebra.add(algebra.matmul(weight, stacked), *extra, bias)
         except ShapeError as error:
             raise ShapeError(f"gate {key!r}: {error}") from None
-        labels = labels or [s.name[0] for s in concat]
+        labels = [_label(label) for label in labels or [s.name[0] for s in concat]]
         blocks = algebra.column_blocks(weight.name, weight.shape[0], [s.shape[0] for s in concat], labels)
         a = self.let(f"a_{{{key},t}}", pre, f"{doc} pre-activation", ident=f"a_{key}")
         y = self.let(name or f"{key}_t", elementwise(function, a), doc, ident=key)

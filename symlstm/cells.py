@@ -27,6 +27,9 @@ Variants (each an option of ``cell("lstm", …)``):
 
 from __future__ import annotations
 
+from numbers import Integral
+
+import numpy as np
 from sympy import OneMatrix
 
 from symlstm.algebra import add, hadamard, matmul
@@ -51,8 +54,10 @@ def _lstm_name(peephole: bool, cifg: bool, proj_size: int | None) -> str:
 
 def lstm(*, peephole: bool = False, cifg: bool = False, proj_size: int | None = None) -> CellSpec:
     """The LSTM at symbolic sizes n (hidden), m (input) and, with a projection, p (its default ``proj_size``)."""
-    if proj_size is not None and (not isinstance(proj_size, int) or isinstance(proj_size, bool) or proj_size < 1):
+    if proj_size is not None and (not isinstance(proj_size, Integral) or isinstance(proj_size, (bool, np.bool_))
+                                  or proj_size < 1):
         raise CellError(f"proj_size must be a positive integer, got {proj_size!r}")
+    proj_size = None if proj_size is None else int(proj_size)  # NumPy's integers too
     features = [text for flag, text in ((peephole, "peepholes"), (cifg, "coupled input-forget gate"),
                                         (proj_size, f"projection to p = {proj_size}")) if flag]
     title = "LSTM (PyTorch semantics, gates i, f, g, o)" + (" with " + ", ".join(features) if features else "")

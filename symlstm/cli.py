@@ -1,13 +1,15 @@
 """The ``symlstm`` command: derive, verify, explain, codegen, convert.
 
 Every user error ends in one line on stderr (``symlstm: error: …``) and exit status 2; a claim that
-should hold but does not makes ``verify`` exit 1.
+should hold but does not makes ``verify`` exit 1. No traceback is ever shown: an unexpected error is one line
+too, and Ctrl-C (or SIGTERM) prints ``symlstm: interrupted`` and exits 130 (143), every file written whole
+or not at all (:mod:`symlstm.files`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +20,10 @@ from symlstm.cells import known_cells
 from symlstm.claims.base import Claim
 from symlstm.codegen import generate_numpy
 from symlstm.derivation import write_derivation
+from symlstm.entries import json_argument
 from symlstm.errors import ShapeError
 from symlstm.explain import explain
+from symlstm.files import write_text
 from symlstm.layouts import convert_file, known_formats
 from symlstm.render import RenderResult
 from symlstm.report import check_all, summary_table
@@ -89,9 +93,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def _json_argument(name: str, value: str) -> object:
     try:
-        return json.loads(value)
-    except json.JSONDecodeError as error:
-        raise UserError(f"--{name} is not valid JSON ({error.msg} at character {error.pos}): {value!r}") from None
+        return json_argument(name, value)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _picture(explanation, path: str) -> None:
+    """Write the shape picture to ``path`` (and no other file), or raise UserError saying why not."""
+    replaced = Path(path).exists()
+    result = write_shapes_picture(explanation, path)
+    if not result.files:
+        raise UserError(result.note)
+    for written in _report(result):
+        print(f"wrote {written}" + (" (replacing the file that was there)" if replaced else ""))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -106,8 +120,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         explanation = explain(SEED_W_CORRECTED, SEED_H, SEED_X, SEED_B, gate=args.gate)
         print(explanation)
         if args.picture:
-            for path in _report(write_shapes_picture(explanation, args.picture)):
-                print(f"wrote {path}")
+            _picture(explanation, args.picture)
         return 0
     missing = [f"--{k}" for k, v in given.items() if v is None]
     if missing:
@@ -116,8 +129,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     explanation = explain(values["W"], values["h"], values["x"], values["b"], gate=args.gate)
     print(explanation)
     if args.picture:
-        for path in _report(write_shapes_picture(explanation, args.picture)):
-            print(f"wrote {path}")
+        _picture(explanation, args.picture)
     return 0
 
 
@@ -127,9 +139,10 @@ def cmd_codegen(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(source)
     else:
-        Path(args.output).write_text(source, encoding="utf-8")
+        replaced = " (replacing the file that was there)" if Path(args.output).exists() else ""
+        write_text(args.output, source)
         fused = ", element-wise statements fused into numba kernels" if args.fuse else ""
-        print(f"wrote {args.output}: NumPy forward and BPTT for {cell.describe()} in {args.dtype}{fused}")
+        print(f"wrote {args.output}{replaced}: NumPy forward and BPTT for {cell.describe()} in {args.dtype}{fused}")
     return 0
 
 
@@ -185,15 +198,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The longest error message shown (a message quoting a huge argument is cut).
+MAX_MESSAGE = 400
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that every ``finally`` (temporary files) runs."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _tolerant_output() -> None:
+    """Let stdout and stderr print what they cannot encode (``→``, ``σ`` on an ASCII terminal) as escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _message(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if not isinstance(error, (UserError, ValueError, OSError)):  # not a user error: say what kind it is
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if isinstance(error, RecursionError):
+        text = "the input is nested too deeply to be read"
+    elif isinstance(error, MemoryError):
+        text = "out of memory (the input is too large)"
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f"… ({len(text)} characters)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (0, 1 for a claim not as expected, 2 for an error,
+    130 for Ctrl-C, 143 for SIGTERM)."""
+    _tolerant_output()
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: no handler
+        pass
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
-    except (UserError, ValueError, OSError) as error:
-        message = " ".join(str(error).split())
-        print(f"symlstm: error: {message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        _say("symlstm: interrupted (nothing was left half-written)")
+        return 130
+    except Terminated:
+        _say("symlstm: terminated (nothing was left half-written)")
+        return 143
+    except SystemExit as exit_:  # --version, --help
+        return exit_.code if isinstance(exit_.code, int) else 0
+    except Exception as error:  # noqa: BLE001 - the command line shows no traceback, whatever failed
+        _say(f"symlstm: error: {_message(error)}")
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

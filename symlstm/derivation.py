@@ -15,6 +15,7 @@ from symlstm.bptt import BPTT, bptt
 from symlstm.claims.base import Claim
 from symlstm.codegen import generate_numpy
 from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
+from symlstm.files import make_folder, write_text
 from symlstm.graph import write_graph
 from symlstm.printing.latex import latex
 from symlstm.render import RenderResult, render_equations, render_tex
@@ -81,20 +82,15 @@ def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
     derivation = Derivation(cell, claims, bptt(cell))
     sections = document_sections(cell, derivation.gradients, claims)
     title = f"symlstm: the {cell.title}"
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(out)
     tex = tex_document(title, sections)
     for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
-        path = folder / f"{cell.name}{suffix}"
-        path.write_text(text, encoding="utf-8")
-        derivation.files.append(path)
+        derivation.files.append(write_text(folder / f"{cell.name}{suffix}", text))
     for dtype, suffix in (("float64", ""), ("float32", "_float32")):
         module = folder / f"{cell.name.replace('-', '_')}_numpy{suffix}.py"
-        module.write_text(generate_numpy(cell, dtype), encoding="utf-8")
-        derivation.files.append(module)
+        derivation.files.append(write_text(module, generate_numpy(cell, dtype)))
     report = folder / f"{cell.name}-verification.md"
-    report.write_text(verification_report(cell, claims), encoding="utf-8")
-    derivation.files.append(report)
+    derivation.files.append(write_text(report, verification_report(cell, claims)))
     if pictures:
         derivation._add(render_tex(tex, folder, cell.name))
         derivation._add(render_equations([cell.latex(), backward_latex(derivation.gradients)], folder,

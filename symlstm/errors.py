@@ -16,3 +16,10 @@ class ShapeError(ValueError):
 
 class CellError(ValueError):
     """A cell specification that is unknown or inconsistent."""
+
+
+class KindError(TypeError, ValueError):
+    """An array that does not hold real numbers (complex, dates, text, objects), named with its dtype.
+
+    A TypeError (the kind of value is wrong) and a ValueError (as every other bad input), so either catches it.
+    """

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral, Real
 
+import numpy as np
 import sympy as sp
 
 from symlstm.algebra import add, explicit, matmul
+from symlstm.arrays import kind_problem
 from symlstm.cells import cell as make_cell
-from symlstm.errors import ShapeError
+from symlstm.entries import MAX_DIGITS, Typed, excerpt, number
+from symlstm.errors import KindError, ShapeError
 from symlstm.functions import elementwise, entry
 from symlstm.printing.latex import latex
 from symlstm.printing.text import text
@@ -34,38 +37,39 @@ def _number(value: object, where: str) -> sp.Expr:
     """An exact Rational for ints, Fractions and decimal/fraction strings; a Float for floats."""
     if isinstance(value, bool):
         raise ValueError(f"{where} is a boolean ({value!r}); give a number")
+    if isinstance(value, (str, Typed)):
+        return number(value, where)
     if isinstance(value, sp.Basic):
         if value.is_number and value.is_real and value.is_finite:
             return value
         raise ValueError(f"{where} is {value!r}, not a finite real number")
     if isinstance(value, Integral):
+        if int(value).bit_length() > 3.33 * MAX_DIGITS:
+            raise ValueError(f"{where} has more than {MAX_DIGITS} digits; explain takes at most {MAX_DIGITS}")
         return sp.Integer(int(value))
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
-    if isinstance(value, str):
-        try:
-            exact = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"{where} is the text {value!r}, which is not a number like 3, -1/2 or 0.25") from None
-        return sp.Rational(exact.numerator, exact.denominator)
     if isinstance(value, Real):
         if not math.isfinite(float(value)):
             raise ValueError(f"{where} is {value!r}; entries must be finite")
         return sp.Float(float(value))
-    raise ValueError(f"{where} is {value!r} of type {type(value).__name__}; give a number")
+    raise ValueError(f"{where} is {excerpt(value)} of type {type(value).__name__}; give a number")
 
 
 def _as_matrix(name: str, value: object, *, vector: bool) -> sp.ImmutableMatrix:
     """``value`` as a SymPy matrix; vectors become columns (a 1-D list, a row or a column are all accepted)."""
     if isinstance(value, sp.MatrixBase):
         rows = value.tolist()
-    elif hasattr(value, "tolist"):  # NumPy arrays
+    elif hasattr(value, "tolist"):  # NumPy arrays, torch tensors
+        problem = kind_problem(value.dtype) if isinstance(getattr(value, "dtype", None), np.dtype) else None
+        if problem:
+            raise KindError(f"{name} has dtype {value.dtype}: {problem}; real numbers are expected")
         rows = value.tolist()
     else:
         rows = value
     if not isinstance(rows, Sequence) or isinstance(rows, str) or len(rows) == 0:
         raise ValueError(f"{name} must be a non-empty list of numbers" + ("" if vector else " (rows of a matrix)")
-                         + f", got {value!r}")
+                         + f", got {excerpt(value)}")
     nested = [isinstance(r, Sequence) and not isinstance(r, str) for r in rows]
     if vector:
         if all(nested) and all(len(r) == 1 for r in rows):  # a column [[a], [b]]
@@ -73,10 +77,10 @@ def _as_matrix(name: str, value: object, *, vector: bool) -> sp.ImmutableMatrix:
         elif all(nested) and len(rows) == 1:  # a row [[a, b]]
             rows = list(rows[0])
         elif any(nested):
-            raise ShapeError(f"{name} must be a vector (a flat list of numbers), got a nested list {value!r}")
+            raise ShapeError(f"{name} must be a vector (a flat list of numbers), got a nested list {excerpt(value)}")
         return sp.ImmutableMatrix([[_number(v, f"{name}[{i}]")] for i, v in enumerate(rows)])
     if not all(nested):
-        raise ShapeError(f"{name} must be a matrix (a list of rows), got {value!r}")
+        raise ShapeError(f"{name} must be a matrix (a list of rows), got {excerpt(value)}")
     width = len(rows[0])
     for i, row in enumerate(rows):
         if len(row) != width:

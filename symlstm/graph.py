@@ -28,11 +28,12 @@ import sympy as sp
 from sympy import BlockMatrix, MatrixSymbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from symlstm.files import make_folder, produce, write_text
 from symlstm.functions import entry, is_known, scalar_function
 from symlstm.graph_svg import graph_svg, write_graph_svg
 from symlstm.printing.labels import html_label
 from symlstm.printing.text import text
-from symlstm.render import TIMEOUT, RenderResult, which
+from symlstm.render import TIMEOUT, RenderResult, run_tool, which
 from symlstm.spec import CellSpec
 
 #: How each operation is labelled; ``{s}`` is replaced by its scalar arguments (``-1·``, ``^2``).
@@ -299,22 +300,17 @@ def write_graph(cell: CellSpec | CellGraph, out_dir: str | Path, stem: str, *,
     if unknown:
         raise ValueError(f"unknown graph format(s) {unknown}; choose from ['svg', 'png']")
     graph = cell if isinstance(cell, CellGraph) else cell_graph(cell)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    source = out / f"{stem}.dot"
-    source.write_text(to_dot(graph), encoding="utf-8")
+    out = make_folder(out_dir)
+    source = write_text(out / f"{stem}.dot", to_dot(graph))
     if not which("dot"):
         return write_graph_svg(graph, out, stem, formats, dpi, written=(source,))
     files = [source]
     for kind in formats:
         target = out / f"{stem}.{kind}"
         extra = [f"-Gdpi={dpi}"] if kind == "png" else []
-        try:
-            done = subprocess.run(["dot", f"-T{kind}", *extra, "-o", str(target), str(source)], capture_output=True,
-                                  text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-        except (subprocess.TimeoutExpired, OSError) as error:
-            return RenderResult(tuple(files), "dot", f"dot could not draw {target.name}: {error}")
-        if done.returncode != 0:
-            return RenderResult(tuple(files), "dot", f"dot could not draw {target.name}: {done.stderr.strip()}")
+        command = ["dot", f"-T{kind}", *extra, str(source), "-o"]
+        failed = produce(target, lambda temp, command=command: run_tool([*command, str(temp)]))
+        if failed:
+            return RenderResult(tuple(files), "dot", f"dot could not draw {target.name}: {failed}")
         files.append(target)
     return RenderResult(tuple(files), "dot")

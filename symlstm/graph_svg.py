@@ -13,15 +13,15 @@ writes the SVG, and a PNG when ``rsvg-convert`` (Debian: ``librsvg2-bin``) is in
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from symlstm.files import produce, write_text
 from symlstm.graph_layout import BLOCK_H, EDGE_FONT, FONT, MARGIN, Box, DataFlow, layout
 from symlstm.printing.labels import svg_label
-from symlstm.render import TIMEOUT, RenderResult, which
+from symlstm.render import RenderResult, run_tool, which
 
 #: Operation fills by SymPy class, as in :data:`symlstm.graph.STYLE` (anything else: white).
 FILLS = {"ElementwiseApplyFunction": "#fff2cc", "MatAdd": "#fde0e6", "HadamardProduct": "#fde0e6"}
@@ -144,8 +144,7 @@ def write_graph_svg(graph: DataFlow, out_dir: Path, stem: str, formats: Sequence
 
     ``written`` (the ``.dot`` file) leads the returned files; the one-line note says Graphviz was missing.
     """
-    svg = out_dir / f"{stem}.svg"
-    svg.write_text(graph_svg(graph), encoding="utf-8")
+    svg = write_text(out_dir / f"{stem}.svg", graph_svg(graph))
     files = [*written, svg]
     note = f"Graphviz's dot is not installed: drew {svg.name} with symlstm's simpler layout"
     if "png" not in formats:
@@ -153,12 +152,8 @@ def write_graph_svg(graph: DataFlow, out_dir: Path, stem: str, formats: Sequence
     if not which("rsvg-convert"):
         return RenderResult(tuple(files), "svg", note + " and no PNG (rsvg-convert is not installed either)")
     png = out_dir / f"{stem}.png"
-    command = ["rsvg-convert", "-f", "png", "-z", f"{dpi / 72:.4g}", "-o", str(png), str(svg)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-    except (subprocess.TimeoutExpired, OSError) as error:
-        return RenderResult(tuple(files), "svg", f"{note}; rsvg-convert could not make {png.name}: {error}")
-    if done.returncode != 0:
-        reason = done.stderr.strip().replace("\n", " ")
-        return RenderResult(tuple(files), "svg", f"{note}; rsvg-convert could not make {png.name}: {reason}")
+    failed = produce(png, lambda temp: run_tool(["rsvg-convert", "-f", "png", "-z", f"{dpi / 72:.4g}", "-o",
+                                                 str(temp), str(svg)]))
+    if failed:
+        return RenderResult(tuple(files), "svg", f"{note}; rsvg-convert could not make {png.name}: {failed}")
     return RenderResult((*files, png), "svg", note)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from symlstm.files import replacing
 from symlstm.printing.mathtext import mathtext_lines, split_top
 
 FONTSIZE = 15
@@ -135,6 +136,7 @@ def draw_lines(lines: Sequence[Line], out_dir: Path, stem: str, formats: Sequenc
         for kind in formats:
             path = out_dir / f"{stem}.{kind}"
             metadata = {"Date": None} if kind == "svg" else {"CreationDate": None} if kind == "pdf" else {}
-            figure.savefig(path, format=kind, dpi=dpi, facecolor="white", metadata=metadata)
+            with replacing(path) as temp:
+                figure.savefig(temp, format=kind, dpi=dpi, facecolor="white", metadata=metadata)
             files.append(path)
     return files, failed

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from symlstm.files import make_folder, publish, write_text
 from symlstm.mathtext_picture import Line, document_lines, draw_lines, have_matplotlib
 
 #: LaTeX engines tried in order; all of them compile amsmath documents.
@@ -104,6 +105,15 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess | str:
         return f"{command[0]} could not run: {error}"
 
 
+def run_tool(command: list[str]) -> str:
+    """Run ``command``; ``""`` when it succeeded, else why not (one line)."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    except (subprocess.TimeoutExpired, OSError) as error:
+        return str(error)
+    return "" if done.returncode == 0 else " ".join(done.stderr.split()) or f"exit status {done.returncode}"
+
+
 def _latex_error(log: str, name: str) -> str:
     """The first error of a LaTeX log as one line, e.g. ``doc.tex:4: Undefined control sequence (l.4 $a \\foo)``."""
     lines = log.splitlines()
@@ -172,9 +182,12 @@ def _crop_svg(svg: str, box: tuple[float, float, float, float]) -> str:
     return svg[:head.start()] + tag + ground + svg[head.end():]
 
 
-def _pages_to_pictures(pdf: Path, out_dir: Path, stem: str, formats: Sequence[str], dpi: int
+def _pages_to_pictures(pdf: Path, scratch: Path, out_dir: Path, stem: str, formats: Sequence[str], dpi: int
                        ) -> tuple[list[Path], str]:
-    """PNG/SVG files of every page of ``pdf``, cropped to content; and a note (empty when all went well)."""
+    """PNG/SVG files of every page of ``pdf``, cropped to content; and a note (empty when all went well).
+
+    Each picture is drawn in ``scratch`` and then put in ``out_dir`` whole (:func:`symlstm.files.publish`).
+    """
     wanted = [f for f in formats if f in ("png", "svg")]
     if not wanted:
         return [], ""
@@ -192,17 +205,17 @@ def _pages_to_pictures(pdf: Path, out_dir: Path, stem: str, formats: Sequence[st
             scale = dpi / 72
             crop = [str(round(v * scale)) for v in box]
             done = _run(["pdftocairo", "-png", "-singlefile", "-r", str(dpi), *span, "-x", crop[0], "-y", crop[1],
-                         "-W", crop[2], "-H", crop[3], str(pdf), str(out_dir / name)], out_dir)
+                         "-W", crop[2], "-H", crop[3], str(pdf), str(scratch / name)], scratch)
             if isinstance(done, str) or done.returncode != 0:
                 return files, f"pdftocairo could not make {name}.png: {done if isinstance(done, str) else done.stderr}"
-            files.append(out_dir / f"{name}.png")
+            files.append(publish(scratch / f"{name}.png", out_dir / f"{name}.png"))
         if "svg" in wanted:
-            target = out_dir / f"{name}.svg"
-            done = _run(["pdftocairo", "-svg", *span, str(pdf), str(target)], out_dir)
+            drawn = scratch / f"{name}.svg"
+            done = _run(["pdftocairo", "-svg", *span, str(pdf), str(drawn)], scratch)
             if isinstance(done, str) or done.returncode != 0:
                 return files, f"pdftocairo could not make {name}.svg: {done if isinstance(done, str) else done.stderr}"
-            target.write_text(_crop_svg(target.read_text(encoding="utf-8"), box), encoding="utf-8")
-            files.append(target)
+            cropped = _crop_svg(drawn.read_text(encoding="utf-8"), box)
+            files.append(write_text(out_dir / f"{name}.svg", cropped))
     return files, ""
 
 
@@ -216,16 +229,13 @@ def _compile(tex: str, out_dir: Path, stem: str, engine: str, formats: Sequence[
         if isinstance(done, str) or done.returncode != 0 or not (work / f"{stem}.pdf").exists():
             text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
             if log.exists():
-                shutil.copyfile(log, out_dir / f"{stem}.log")
+                publish(log, out_dir / f"{stem}.log")
             reason = done if isinstance(done, str) else _latex_error(text, engine)
             return RenderResult((), engine, f"{engine} could not compile {stem}.tex: {reason}")
-        pdf = out_dir / f"{stem}.pdf"
-        shutil.copyfile(work / f"{stem}.pdf", pdf)
-    pictures, note = _pages_to_pictures(pdf, out_dir, stem, formats, dpi)
-    if "pdf" not in formats:
-        pdf.unlink()
-    files = ([pdf] if "pdf" in formats else []) + pictures
-    return RenderResult(tuple(files), engine, note)
+        compiled = work / f"{stem}.pdf"
+        files = [publish(compiled, out_dir / f"{stem}.pdf")] if "pdf" in formats else []
+        pictures, note = _pages_to_pictures(compiled, work, out_dir, stem, formats, dpi)
+    return RenderResult(tuple(files + pictures), engine, note)
 
 
 def _fallback(lines: list[Line], out_dir: Path, stem: str, formats: Sequence[str], dpi: int,
@@ -254,8 +264,7 @@ def render_tex(tex: str, out_dir: str | Path, stem: str, *, formats: Sequence[st
     _check_formats(formats)
     if engine not in ("auto", "mathtext", *ENGINES):
         raise ValueError(f"unknown engine {engine!r}; use 'auto', 'mathtext' or one of {list(ENGINES)}")
-    out = Path(out_dir).resolve()  # the tools run in other folders: a relative path would point elsewhere there
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out_dir).resolve()  # the tools run in other folders: a relative path would point elsewhere
     chosen = latex_engine() if engine == "auto" else (engine if engine != "mathtext" and which(engine) else None)
     if chosen:
         result = _compile(tex, out, stem, chosen, formats, dpi)

@@ -16,7 +16,7 @@ is installed.
 
 from __future__ import annotations
 
-import subprocess
+import tempfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -24,9 +24,10 @@ from pathlib import Path
 import sympy as sp
 
 from symlstm.explain import Explanation
+from symlstm.files import make_folder, produce, write_text
 from symlstm.printing.labels import svg_label
 from symlstm.printing.text import text
-from symlstm.render import TIMEOUT, RenderResult, which
+from symlstm.render import RenderResult, run_tool, which
 
 FONT = 15
 CELL_H = 30
@@ -184,25 +185,26 @@ def shapes_svg(explanation: Explanation) -> ShapesPicture:
 
 
 def write_shapes_picture(explanation: Explanation, path: str | Path) -> RenderResult:
-    """Write the picture to ``path`` (``.svg``, or ``.png`` through ``rsvg-convert``); never raises for a
-    missing converter: a ``.png`` asked for without one gives the ``.svg`` beside it and a note."""
+    """Write the picture to ``path`` (``.svg``, or ``.png`` through ``rsvg-convert``) and no other file.
+
+    Never raises for a missing or failing converter: a ``.png`` that cannot be made gives no file and a note
+    saying why (the ``.svg`` can be asked for instead). The file is written whole (:mod:`symlstm.files`).
+    """
     target = Path(path)
     if target.suffix not in (".svg", ".png"):
         raise ValueError(f"the shape picture is written as .svg or .png, not {target.name!r}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     picture = shapes_svg(explanation)
-    svg_path = target.with_suffix(".svg")
-    svg_path.write_text(picture.svg, encoding="utf-8")
     if target.suffix == ".svg":
-        return RenderResult((svg_path,), "svg")
+        return RenderResult((write_text(target, picture.svg),), "svg")
     if not which("rsvg-convert"):
-        return RenderResult((svg_path,), "svg", f"rsvg-convert (librsvg2-bin) is not installed: wrote {svg_path} "
-                            "instead of the PNG")
-    try:
-        command = ["rsvg-convert", "-f", "png", "-z", str(PNG_ZOOM), "-o", str(target), str(svg_path)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-    except (subprocess.TimeoutExpired, OSError) as error:
-        return RenderResult((svg_path,), "svg", f"rsvg-convert could not make {target.name}: {error}")
-    if done.returncode != 0:
-        return RenderResult((svg_path,), "svg", f"rsvg-convert could not make {target.name}: {done.stderr.strip()}")
-    return RenderResult((svg_path, target), "rsvg-convert")
+        return RenderResult((), "none", f"rsvg-convert (librsvg2-bin) is not installed: cannot draw {target}; "
+                            f"ask for {target.with_suffix('.svg').name} instead")
+    with tempfile.TemporaryDirectory() as scratch:
+        svg = Path(scratch) / "shapes.svg"
+        svg.write_text(picture.svg, encoding="utf-8")
+        failed = produce(target, lambda temp: run_tool(["rsvg-convert", "-f", "png", "-z", str(PNG_ZOOM), "-o",
+                                                         str(temp), str(svg)]))
+    if failed:
+        return RenderResult((), "none", f"rsvg-convert could not make {target}: {failed}")
+    return RenderResult((target,), "rsvg-convert")

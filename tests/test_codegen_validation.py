@@ -90,7 +90,8 @@ def test_a_size_of_zero_is_refused():
     ({"c0": np.zeros((N,))}, r"c0 has shape \(4,\), expected \(B, n\) = \(2, 4\)"),
     ({"dhT": np.zeros((B, N, 1))}, r"dhT has shape \(2, 4, 1\), expected \(B, n\) = \(2, 4\)"),
     ({"dcT": np.zeros((1, N))}, r"dcT has shape \(1, 4\), expected \(B, n\) = \(2, 4\)"),
-    ({"xs": [["a"]]}, r"xs cannot be read as an array of float64"),
+    ({"xs": [["a"]]}, r"xs has dtype <U1: text; real numbers are expected"),
+    ({"xs": [[1, [2]]]}, r"xs cannot be read as an array of float64"),
 ])
 def test_a_wrong_array_is_named_with_both_shapes(kwargs, expected):
     with pytest.raises(ValueError, match=expected):

@@ -66,3 +66,18 @@ def test_convert_file_writes_nothing_on_error(tmp_path):
     with pytest.raises(ValueError, match="'recurrent_kernel' \\(n, 4n\\)"):
         convert_file(source, target, "keras", "onnx", symlstm.cell("lstm"))
     assert not target.exists()
+
+
+def test_a_torch_cell_state_dict_file_converts_like_the_layer_s(tmp_path):
+    """torch.nn.LSTMCell's names (weight_ih …) in a file: the same result as nn.LSTM's (weight_ih_l0 …)."""
+    rng = np.random.default_rng(3)
+    cell_names = {"weight_ih": rng.normal(size=(8, 3)), "weight_hh": rng.normal(size=(8, 2)),
+                  "bias_ih": rng.normal(size=8), "bias_hh": rng.normal(size=8)}
+    np.savez(tmp_path / "cell.npz", **cell_names)
+    np.savez(tmp_path / "layer.npz", **{f"{k}_l0": v for k, v in cell_names.items()})
+    for stem in ("cell", "layer"):
+        convert_file(tmp_path / f"{stem}.npz", tmp_path / f"{stem}-keras.npz", "pytorch", "keras", symlstm.cell("lstm"))
+    got, want = load_npz(tmp_path / "cell-keras.npz"), load_npz(tmp_path / "layer-keras.npz")
+    assert sorted(got) == ["bias", "kernel", "recurrent_kernel"]
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])

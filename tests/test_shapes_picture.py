@@ -117,13 +117,17 @@ def test_write_svg(tmp_path, seed):
 @pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert (librsvg2-bin) is not installed")
 def test_write_png_has_the_svg_size_times_the_zoom(tmp_path, seed):
     result = write_shapes_picture(explain(**SEED), tmp_path / "seed.png")
-    assert [p.name for p in result.files] == ["seed.svg", "seed.png"] and result.note == ""
+    assert [p.name for p in result.files] == ["seed.png"] and result.note == ""  # the PNG only: no seed.svg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.png"]
     assert png_size(tmp_path / "seed.png") == (seed.width * PNG_ZOOM, seed.height * PNG_ZOOM)
 
 
-def test_png_without_a_converter_gives_the_svg_and_a_note(tmp_path, monkeypatch):
+def test_png_without_a_converter_writes_nothing_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    (tmp_path / "seed.svg").write_text("the user's own seed.svg")
     result = write_shapes_picture(explain(**SEED), tmp_path / "seed.png")
-    assert result.files == (tmp_path / "seed.svg",) and "rsvg-convert" in result.note
+    assert result.files == () and "rsvg-convert" in result.note and "seed.svg instead" in result.note
+    assert (tmp_path / "seed.svg").read_text() == "the user's own seed.svg"
+    assert not (tmp_path / "seed.png").exists()
     with pytest.raises(ValueError, match="svg or .png"):
         write_shapes_picture(explain(**SEED), tmp_path / "seed.pdf")

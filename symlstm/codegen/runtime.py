@@ -8,11 +8,27 @@ which costs as much as a GEMM at the benchmark sizes.
 """
 
 VALIDATION = '''\
+class ArrayKindError(TypeError, ValueError):
+    """An array that is not real numbers (complex, dates, text, objects): a TypeError and a ValueError."""
+
+
+_REFUSED = {"c": "complex numbers (the imaginary part would be lost)", "M": "dates (datetime64), not numbers",
+            "m": "durations (timedelta64), not numbers", "U": "text", "S": "bytes", "V": "structured records",
+            "O": "Python objects"}
+
+
 def _array(name, value):
+    """``value`` as a DTYPE array: real floats, integers or booleans (a torch tensor is detached first)."""
+    if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
     try:
-        return np.asarray(value, dtype=DTYPE)
-    except (TypeError, ValueError) as error:
+        given = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError) as error:
         raise ValueError(f"{name} cannot be read as an array of {DTYPE.__name__}: {error}") from None
+    if given.dtype.kind not in "biuf" or given.dtype.fields:
+        kind = _REFUSED.get(given.dtype.kind, f"dtype kind {given.dtype.kind!r}")
+        raise ArrayKindError(f"{name} has dtype {given.dtype}: {kind}; real numbers are expected")
+    return given.astype(DTYPE, copy=False)
 
 
 def _check(name, array, expected, pattern, sizes):

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from symlstm.arrays import real_array
 from symlstm.cells import cell as builtin_cell
 from symlstm.layouts import keras, module, onnx, pytorch, tflite
 from symlstm.layouts.engine import Dims, NumpyBackend, infer_sizes, pack, shape_text, to_array, to_matrix, unpack
@@ -60,16 +61,7 @@ def expected_shapes(fmt: str, cell: CellSpec) -> dict[str, str]:
 def _arrays(params: Mapping, fmt: str) -> dict[str, np.ndarray]:
     if not isinstance(params, Mapping):
         raise ValueError(f"params must be a mapping from {fmt} tensor names to arrays, got {type(params).__name__}")
-    arrays = {}
-    for name, value in params.items():
-        try:
-            array = np.asarray(value)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{fmt} tensor {name!r} cannot be read as an array: {error}") from None
-        if array.dtype.kind not in "iuf":
-            raise ValueError(f"{fmt} tensor {name!r} has dtype {array.dtype}; real numbers are expected")
-        arrays[str(name)] = array
-    return arrays
+    return {str(name): real_array(value, f"{fmt} tensor {str(name)[:80]!r}") for name, value in params.items()}
 
 
 def _check_names(fmt: str, cell: CellSpec, specs: list[TensorSpec], arrays: Mapping, dims: Dims) -> None:
@@ -105,25 +97,6 @@ def _check_shapes(fmt: str, specs: list[TensorSpec], arrays: Mapping, symbolic: 
                              f"(symlstm's projection has no bias)")
 
 
-def read_pivot(params: Mapping, src: str, cell: CellSpec) -> tuple[dict[str, np.ndarray], Kind, Dims]:
-    """The pivot (per-gate matrices, vectors as n×1) read from ``src`` tensors, with the sizes found."""
-    kind, specs = specs_for(src, cell)
-    symbols = symbolic_sizes(cell, kind)
-    symbolic = Dims(kind, symbols)
-    arrays = _arrays(params, src)
-    _check_names(src, cell, specs, arrays, symbolic)
-    fixed = {s.name: v for s, v in cell.concrete} | {s.name: v for s, v in cell.size_defaults}
-    sizes, where = infer_sizes(src, specs, arrays, symbolic, symbols, fixed)
-    dims = Dims(kind, sizes)
-    _check_shapes(src, specs, arrays, symbolic, dims, where)
-    floats = [a.dtype for a in arrays.values() if a.dtype.kind == "f"]
-    dtype = np.result_type(*floats) if floats and len(floats) == len(arrays) else np.dtype(np.float64)
-    backend = NumpyBackend(dtype)
-    matrices = {s.name: to_matrix(arrays[s.name].astype(dtype, copy=False), s, dims)
-                for s in specs if s.name in arrays}
-    return unpack(specs, matrices, dims, backend), kind, dims
-
-
 #: ``torch.nn.LSTMCell`` / ``GRUCell`` names the ``state_dict`` of ``nn.LSTM`` / ``nn.GRU`` suffixes with ``_l0``.
 _TORCH_CELL_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 
@@ -134,6 +107,36 @@ def _torch_layer_names(params: Mapping) -> Mapping:
     if isinstance(params, Mapping) and params and all(k in _TORCH_CELL_NAMES for k in params):
         return {f"{k}_l0": v for k, v in params.items()}
     return params
+
+
+def check_tensors(params: Mapping, src: str, cell: CellSpec
+                  ) -> tuple[Kind, list[TensorSpec], dict[str, np.ndarray], Dims]:
+    """``src`` tensors checked against ``cell``'s layout: names, kinds, sizes and shapes (ValueError naming one).
+
+    Only the arrays' ``shape`` and ``dtype`` are read, so stand-ins built from file headers (e.g.
+    ``np.broadcast_to(np.zeros((), dtype), shape)``) are checked before any data is read.
+    """
+    kind, specs = specs_for(src, cell)
+    symbols = symbolic_sizes(cell, kind)
+    symbolic = Dims(kind, symbols)
+    arrays = _arrays(_torch_layer_names(params) if src == "pytorch" else params, src)
+    _check_names(src, cell, specs, arrays, symbolic)
+    fixed = {s.name: v for s, v in cell.concrete} | {s.name: v for s, v in cell.size_defaults}
+    sizes, where = infer_sizes(src, specs, arrays, symbolic, symbols, fixed)
+    dims = Dims(kind, sizes)
+    _check_shapes(src, specs, arrays, symbolic, dims, where)
+    return kind, specs, arrays, dims
+
+
+def read_pivot(params: Mapping, src: str, cell: CellSpec) -> tuple[dict[str, np.ndarray], Kind, Dims]:
+    """The pivot (per-gate matrices, vectors as n×1) read from ``src`` tensors, with the sizes found."""
+    kind, specs, arrays, dims = check_tensors(params, src, cell)
+    floats = [a.dtype for a in arrays.values() if a.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats and len(floats) == len(arrays) else np.dtype(np.float64)
+    backend = NumpyBackend(dtype)
+    matrices = {s.name: to_matrix(arrays[s.name].astype(dtype, copy=False), s, dims)
+                for s in specs if s.name in arrays}
+    return unpack(specs, matrices, dims, backend), kind, dims
 
 
 def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *,
@@ -169,8 +172,6 @@ def convert(params: Mapping[str, np.ndarray], src: str, dst: str, *,
         get_format(name)
     if isinstance(cell, str):
         cell = builtin_cell(cell)
-    if src == "pytorch":
-        params = _torch_layer_names(params)
     pivot, kind, dims = read_pivot(params, src, cell)
     _, specs = specs_for(dst, cell)
     dtype = next(iter(pivot.values())).dtype
