@@ -18,8 +18,9 @@ from symlstm.functions import Sigmoid, Tanh
 from symlstm.graph import cell_graph
 from symlstm.layouts import convert
 from symlstm.spec import CellSpec
+from symlstm.verification import verify
 
 __all__ = [
     "CellBuilder", "CellError", "CellSpec", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell",
-    "cell_graph", "compile_numpy", "convert", "explain", "generate_numpy", "known_cells", "write_derivation",
+    "cell_graph", "compile_numpy", "convert", "explain", "generate_numpy", "known_cells", "verify", "write_derivation",
 ]

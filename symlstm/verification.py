@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from sympy import MatMul, MatrixSymbol
 
 from symlstm import claims
 from symlstm.claims import variants
-from symlstm.claims.base import Claim
+from symlstm.claims.base import Claim, Verdict
 from symlstm.claims.generated import generated_claims
 from symlstm.claims.gradients import gradient_claims
+from symlstm.claims.oracle import derivative_claim, functions_in
 from symlstm.layouts import layout_claims
+from symlstm.report import check_all, summary_table
 from symlstm.spec import CellSpec
 
 
@@ -51,6 +54,12 @@ def weights_beside_gates(cell: CellSpec) -> set[MatrixSymbol]:
     return found
 
 
+def function_claims(cell: CellSpec) -> list[Claim]:
+    """``derivative[φ]`` for each element-wise function φ the cell applies: the rules' φ′ is the derivative of
+    φ's definition (the gradient claims' oracle relies on these, :mod:`symlstm.claims.oracle`)."""
+    return [derivative_claim(f) for f in functions_in(*(a.rhs for a in cell.assignments))]
+
+
 def variant_claims(cell: CellSpec) -> list[Claim]:
     """How the cell relates to the plain one: zero peepholes, coupled gates, identity projection, GRU forms."""
     options = dict(cell.options)
@@ -76,9 +85,74 @@ def for_claims(cell: CellSpec) -> CellSpec:
     return replace(cell, size_defaults=tuple((s, min(v, CLAIM_SIZE)) for s, v in cell.size_defaults))
 
 
+class UnbuiltClaim(Claim):
+    """A family of claims that could not even be stated for the cell: its exception, as an ``error`` verdict."""
+
+    def __init__(self, family: str, error: Exception):
+        self.name, self.title, self._error = f"{family}[could not be stated]", f"the {family} claims", error
+
+    def statement(self) -> str:
+        return r"\text{(not stated)}"
+
+    def _check(self) -> Verdict:
+        return Verdict.error(self._error)
+
+
+#: The families of claims, in the order ``verify`` checks them.
+FAMILIES = (("forward", forward_claims), ("functions", function_claims), ("variants", variant_claims),
+            ("layouts", layout_claims), ("gradients", gradient_claims), ("generated", generated_claims))
+
+
 def claims_for(cell: CellSpec) -> list[Claim]:
-    """All claims about ``cell``: forward equations, variants, framework layouts, backpropagation through time,
-    and the generated NumPy module; checked at small sizes whatever the sizes ``cell`` defaults to."""
+    """All claims about ``cell``: forward equations, element-wise derivatives, variants, framework layouts,
+    backpropagation through time, and the generated NumPy module; checked at small sizes whatever the sizes
+    ``cell`` defaults to. A family that cannot be stated for the cell is one ``error`` claim, never an abort."""
     cell = for_claims(cell)
-    return (forward_claims(cell) + variant_claims(cell) + layout_claims(cell) + gradient_claims(cell)
-            + generated_claims(cell))
+    found: list[Claim] = []
+    for family, make in FAMILIES:
+        try:
+            found += make(cell)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # noqa: BLE001 - reported as the family's error verdict
+            found.append(UnbuiltClaim(family, error))
+    return found
+
+
+@dataclass
+class Verification:
+    """The claims about a cell, each checked: ``verdicts`` by claim name, ``ok`` when all are as expected."""
+
+    cell: CellSpec
+    claims: list[Claim]
+
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        return {claim.name: claim.check() for claim in self.claims}
+
+    @property
+    def ok(self) -> bool:
+        return all(claim.as_expected for claim in self.claims)
+
+    def __str__(self) -> str:
+        return summary_table(self.claims)
+
+
+def verify(cell: CellSpec, *, progress: Callable[[str], None] | None = None,
+           done: Callable[[Claim], None] | None = None) -> Verification:
+    """Check every claim about ``cell`` (built in, or written with :class:`~symlstm.CellBuilder`).
+
+    >>> import symlstm
+    >>> result = symlstm.verify(symlstm.cell("lstm"))      # doctest: +SKIP
+    >>> result.verdicts["concat-split[hx]"].status         # doctest: +SKIP
+    'proved'
+
+    A claim that raises is an ``error`` verdict; none aborts the others. ``progress`` hears about slow claims,
+    ``done`` about each one checked (as :func:`symlstm.report.check_all`).
+    """
+    if not isinstance(cell, CellSpec):
+        raise TypeError(f"verify needs a CellSpec (symlstm.cell(...) or CellBuilder(...).build()), "
+                        f"got {type(cell).__name__}")
+    claims = claims_for(cell)
+    check_all(claims, progress=progress, done=done)
+    return Verification(cell, claims)

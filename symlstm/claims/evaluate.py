@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import random
+
 import mpmath
 import sympy as sp
 from sympy import BlockMatrix, MatrixSymbol
@@ -18,13 +20,42 @@ from symlstm.adjoint import Rule
 from symlstm.bptt import BPTT, bptt
 from symlstm.claims.base import Verdict
 from symlstm.errors import CellError, ShapeError
-from symlstm.functions import Sigmoid, Tanh
+from symlstm.functions import TableFunction
 from symlstm.spec import Assignment, CellSpec
 
 Values = dict[MatrixSymbol, list]
-#: lambdify modules: exact SymPy values, or mpmath numbers at high precision
-SYMBOLIC = [{"Sigmoid": Sigmoid, "Tanh": Tanh}, "sympy"]
-MPMATH = [{"Sigmoid": lambda z: 1 / (1 + mpmath.exp(-z)), "Tanh": mpmath.tanh}, "mpmath"]
+#: How a Program evaluates: exactly with SymPy numbers (substitution, never floats), or with mpmath numbers.
+SYMBOLIC = "sympy"
+MPMATH = "mpmath"
+
+
+def exact_numbers(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with every Float written as the rational of its decimal digits (``1.0`` → 1, ``0.1`` → 1/10):
+    an exact claim compares rationals, never Floats."""
+    floats = expr.atoms(sp.Float)
+    return expr.xreplace({f: sp.Rational(str(f)) for f in floats}) if floats else expr
+
+
+def mpmath_namespace(exprs) -> dict:
+    """``{class name: mpmath function}`` for every table function in ``exprs``, from its definition."""
+    z = sp.Symbol("z", real=True)
+    found = {type(a) for e in exprs for a in sp.sympify(e).atoms(TableFunction)}
+    return {f.__name__: sp.lambdify(z, f.definition(z), "mpmath") for f in found}
+
+
+def random_point(symbols, seed: int, avoid: Sequence[sp.Expr] = (), digits: int = 6) -> dict[sp.Symbol, sp.Rational]:
+    """A random rational with ``digits`` decimals in (−1, 1) for each Symbol, in name order; a point where an
+    argument of a function with a kink (ReLU at 0, …) lies within 10⁻⁴ of the kink is drawn again."""
+    arguments = [(a.args[0], type(a).kinks()) for e in avoid for a in sp.sympify(e).atoms(TableFunction)
+                 if getattr(type(a), "kinks", None)]
+    ordered = sorted(symbols, key=str)
+    for attempt in range(50):
+        rng = random.Random(1000 * seed + attempt)
+        point = {s: sp.Rational(rng.randint(-10**digits + 1, 10**digits - 1), 10**digits) for s in ordered}
+        if all(abs(float(sp.N(argument.xreplace(point), 15)) - float(k)) > 1e-4
+               for argument, kinks in arguments for k in kinks if argument.free_symbols <= set(point)):
+            return point
+    return point
 
 
 def entries(symbol: MatrixSymbol) -> list[sp.Symbol]:
@@ -49,20 +80,25 @@ def block_entries(view: BlockMatrix, value: list, width: int) -> Values:
 
 
 class Program:
-    """Assignments at concrete sizes, compiled entry by entry; :meth:`run` extends a dict of values.
+    """Assignments at concrete sizes, entry by entry; :meth:`run` extends a dict of values.
 
-    Values are flat row-major lists: SymPy expressions or mpmath numbers, by ``modules``.
+    Values are flat row-major lists: SymPy expressions (``SYMBOLIC``: substituted, so ½ stays ½) or mpmath
+    numbers (``MPMATH``: compiled with each table function from its definition).
     ``views`` (weight → column blocks) give the values of the blocks the assignments read.
     """
 
-    def __init__(self, assignments: Sequence[Assignment], views: dict, modules: list):
-        self.views = views
+    def __init__(self, assignments: Sequence[Assignment], views: dict, how: str):
+        self.views, self.how = views, how
         self.steps = []
         for a in assignments:
             symbols = sorted(a.rhs.atoms(MatrixSymbol), key=lambda s: s.name)
-            exprs = list(algebra.explicit(a.rhs).xreplace(entry_table(symbols)))
+            exprs = list(exact_numbers(algebra.explicit(a.rhs).xreplace(entry_table(symbols))))
             args = [e for s in symbols for e in entries(s)]
-            self.steps.append((a.lhs, symbols, sp.lambdify(args, exprs, modules=modules)))
+            if how == MPMATH:
+                function = sp.lambdify(args, exprs, modules=[mpmath_namespace(exprs), "mpmath"])
+            else:
+                function = _substitution(args, exprs)
+            self.steps.append((a.lhs, symbols, function))
 
     def run(self, values: Values) -> Values:
         values = dict(values)
@@ -73,10 +109,17 @@ class Program:
         return values
 
 
+def _substitution(args: list[sp.Symbol], exprs: list[sp.Expr]):
+    def run(*values):
+        table = dict(zip(args, values))
+        return [e.xreplace(table) for e in exprs]
+    return run
+
+
 class Concrete:
     """A cell and its derivation at concrete sizes, compiled forwards and backwards."""
 
-    def __init__(self, cell: CellSpec, d: BPTT, sizes: dict[str, int], modules: list):
+    def __init__(self, cell: CellSpec, d: BPTT, sizes: dict[str, int], how: str):
         self.cell = cell.at(**sizes)
         table = {s: sp.Integer(v) for s, v in self.cell.concrete}
 
@@ -88,8 +131,8 @@ class Concrete:
         self.outputs = set(d.upstream)
         self.views = {sub(k): sub(v) for k, v in d.views.items()}
         backward = [Assignment(sub(a.lhs), sub(a.rhs)) for a in d.step + d.parameter_step]
-        self.forward = Program(self.cell.assignments, {}, modules)
-        self.backward = Program(backward, self.views, modules)
+        self.forward = Program(self.cell.assignments, {}, how)
+        self.backward = Program(backward, self.views, how)
         self.params = [p.symbol for p in self.cell.params]
 
     def step_leaves(self) -> list[MatrixSymbol]:
@@ -118,3 +161,45 @@ class Derivation:
         if isinstance(self._error, ShapeError):
             return Verdict.refuted("the derived backward step is ill-shaped", counterexample=str(self._error))
         return Verdict.error(self._result)
+
+
+# -- words and numeric comparison shared by the gradient claims ------------------------------------------------
+#: Digits and relative tolerance of a numeric comparison (when an exact one is not available).
+DIGITS, TOLERANCE = 30, 1e-20
+
+
+def sizes_key(sizes: dict[str, int]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sizes.items())
+
+
+def sizes_text(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items())
+
+
+def mismatch(name: str, k: int, shape, got, want, how: str) -> str:
+    cols = int(shape[1])
+    return f"{name}[{k // cols}, {k % cols}]: BPTT gives {sp.N(got, 15)} but {how} gives {sp.N(want, 15)}"
+
+
+def numeric_comparison(pairs: list, seeds: Sequence[int]) -> tuple[float, tuple | None, int]:
+    """``pairs`` of (label, got, want) expressions compared at random rational points (one per seed, kinks
+    avoided), evaluated with mpmath at :data:`DIGITS` digits (each table function from its definition).
+    Returns the largest relative deviation, the first pair beyond :data:`TOLERANCE` as
+    ``(label, got value, want value, seed)`` (None if all agree), and the number of comparisons."""
+    exprs = [e for _, g, w in pairs for e in (g, w)]
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str) if exprs else []
+    function = sp.lambdify(symbols, exprs, modules=[mpmath_namespace(exprs), "mpmath"], cse=True)
+    worst, count = 0.0, 0
+    for seed in seeds:
+        point = random_point(symbols, seed, avoid=exprs)
+        with mpmath.workdps(DIGITS):
+            values = function(*[mpmath.mpf(v.p) / v.q for v in (point[s] for s in symbols)])
+            for (label, _, _), g, w in zip(pairs, values[0::2], values[1::2]):
+                if isinstance(g, mpmath.mpc) or isinstance(w, mpmath.mpc):
+                    raise ValueError(f"{label}: not a real number ({g} and {w})")
+                deviation = float(abs(g - w) / max(1, abs(w)))
+                count += 1
+                if not deviation <= TOLERANCE:
+                    return deviation, (label, sp.Float(g, 15), sp.Float(w, 15), seed), count
+                worst = max(worst, deviation)
+    return worst, None, count

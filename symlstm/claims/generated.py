@@ -13,29 +13,59 @@ import inspect
 import warnings
 
 import numpy as np
+import sympy as sp
 
 from symlstm.claims.base import Claim, Verdict
 from symlstm.codegen import compile_numpy
 from symlstm.spec import CellSpec
 
-#: Small sizes for the checks: T steps, a batch of B, and 3 (hidden), 2 (input), 2 (projection).
+#: Small sizes for the checks: T steps, a batch of B, and 3 (hidden), 2 (input), 2 (projection); a size with
+#: another name takes the value of its position (first 3, then 2).
 T, B = 3, 2
 SIZES = {"n": 3, "m": 2, "p": 2}
+BY_POSITION = (3, 2)
 
 
-def _problem(module, seed: int = 0, scale: float = 0.5) -> tuple[dict, np.ndarray, np.ndarray, dict]:
-    """Random parameters, inputs, upstream gradients and initial states at the module's sizes."""
+def module_sizes(module) -> dict[str, int]:
+    """``{size name: value}`` for every size the module declares (its ``SIZES``), in its order."""
+    return {name: SIZES.get(name, BY_POSITION[k] if k < len(BY_POSITION) else 2)
+            for k, name in enumerate(module.SIZES)}
+
+
+def _rows(symbol, cell: CellSpec, sizes: dict[str, int]) -> int:
+    table = dict(cell.size_defaults) | dict(cell.concrete)
+    table |= {s: sizes[s.name] for s in cell.size_symbols if s.name in sizes}
+    return int(sp.sympify(symbol.shape[0]).xreplace(table))
+
+
+def _arguments(module) -> tuple[str, str | None, list[str]]:
+    """The forward pass's argument names: parameters, the input sequence (None without one), initial states."""
+    names = list(inspect.signature(module.forward).parameters)
+    parameters = inspect.signature(module.forward).parameters
+    states = [n for n in names[1:] if parameters[n].default is None]
+    inputs = [n for n in names[1:] if n not in states]
+    return names[0], (inputs[0] if inputs else None), states
+
+
+def _problem(module, cell: CellSpec, seed: int = 0, scale: float = 0.5
+             ) -> tuple[dict, np.ndarray, np.ndarray, dict]:
+    """Random parameters, inputs, upstream gradients and initial states at the module's sizes (any names)."""
     rng = np.random.default_rng(seed)
-    sizes = {name: SIZES[name] for name in module.SIZES}
+    sizes = module_sizes(module)
     params = {k: scale * rng.standard_normal(shape) for k, shape in module.param_shapes(**sizes).items()}
-    n, m = sizes["n"], sizes["m"]
-    width = sizes.get("p", n)  # the hidden state has p entries under a projection
-    xs = scale * rng.standard_normal((T, B, m))
-    dhs = rng.standard_normal((T, B, width))
-    states = {"h0": scale * rng.standard_normal((B, width))}
-    if "c0" in inspect.signature(module.forward).parameters:
-        states["c0"] = scale * rng.standard_normal((B, n))
+    _, sequence, state_names = _arguments(module)
+    width = _rows(cell.inputs[0].symbol, cell, sizes) if cell.inputs else 0
+    xs = scale * rng.standard_normal((T, B, width))
+    by_name = {f"{s.name}0": s for s in cell.states}
+    output = by_name.get(state_names[0]) if state_names else cell.states[0]
+    dhs = rng.standard_normal((T, B, _rows(output.current.symbol, cell, sizes)))
+    states = {name: scale * rng.standard_normal((B, _rows(by_name[name].current.symbol, cell, sizes)))
+              for name in state_names if name in by_name}
     return params, xs, dhs, states
+
+
+def _sequence_name(module) -> str:
+    return _arguments(module)[1] or "xs"
 
 
 def _loss(module, params: dict, xs: np.ndarray, dhs: np.ndarray, states: dict) -> float:
@@ -60,9 +90,9 @@ class GeneratedGradientClaim(Claim):
 
     def _check(self) -> Verdict:
         module = compile_numpy(self.cell, "float64")
-        params, xs, dhs, states = _problem(module)
+        params, xs, dhs, states = _problem(module, self.cell)
         grads = module.forward_backward(params, xs, dhs, **states)[-1]
-        arrays = {**params, "xs": xs, **states}
+        arrays = {**params, _sequence_name(module): xs, **states}
         worst, where, eps = 0.0, "", 1e-6
         for name, array in arrays.items():
             for index in np.ndindex(array.shape):
@@ -77,7 +107,7 @@ class GeneratedGradientClaim(Claim):
                 if not error <= worst:  # NaN counts as the worst
                     worst, where = error, f"{name}{list(index)}"
         count = sum(a.size for a in arrays.values())
-        sizes = ", ".join(f"{k} = {v}" for k, v in SIZES.items() if k in module.SIZES)
+        sizes = ", ".join(f"{k} = {v}" for k, v in module_sizes(module).items())
         if not worst <= 1e-6:
             return Verdict.refuted("a gradient differs from central finite differences",
                                    counterexample=f"the gradient of {where} is off by {worst:.2e} (relative) "
@@ -102,7 +132,7 @@ class GeneratedPrecisionClaim(Claim):
 
     def _check(self) -> Verdict:
         wide, narrow = compile_numpy(self.cell, "float64"), compile_numpy(self.cell, "float32")
-        params, xs, dhs, states = _problem(wide)
+        params, xs, dhs, states = _problem(wide, self.cell)
         exact = wide.forward_backward(params, xs, dhs, **states)
         rough = narrow.forward_backward(params, xs, dhs, **states)
         gap = max(float(np.max(np.abs(np.asarray(a, dtype=np.float64) - b)))

@@ -17,12 +17,15 @@ The claim checks one against the other; the tests against torch, onnxruntime and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
 
 import sympy as sp
 from sympy import BlockMatrix, HadamardProduct, MatMul, MatrixSymbol
 
-from symlstm.algebra import concat, hadamard, simplify
-from symlstm.claims.base import Claim
+from symlstm.algebra import concat, explicit, hadamard, simplify
+from symlstm.claims.base import REFUTED, Claim, Step, Verdict
 from symlstm.claims.equivalence import EquivalenceClaim
 from symlstm.functions import Tanh, elementwise
 from symlstm.layouts.convert import FORMATS, get_format, known_formats, specs_for, symbolic_sizes
@@ -82,11 +85,25 @@ def cell_vars(cell: CellSpec, kind: Kind) -> Vars:
 
 
 class ConversionClaim(EquivalenceClaim):
-    """An :class:`EquivalenceClaim` whose statement also shows the converted tensors in the source's blocks."""
+    """An :class:`EquivalenceClaim` whose statement also shows the converted tensors in the source's blocks, and
+    whose check also runs the shipped array code (:func:`~symlstm.layouts.convert`) on random arrays."""
 
-    def __init__(self, name: str, title: str, build, sizes, conversion):
+    def __init__(self, name: str, title: str, build, sizes, conversion, arrays=None):
         super().__init__(name, title, build, sizes, trial_values=(1, 2))
         self._conversion = conversion
+        self._arrays = arrays
+
+    def _check(self) -> Verdict:
+        verdict = super()._check()
+        if self._arrays is None or verdict.status == REFUTED:
+            return verdict
+        where, mismatch = self._arrays()
+        if mismatch:
+            return Verdict.refuted("the plan holds, but the array code convert() runs does not compute it",
+                                   verdict.steps, counterexample=f"{where}: {mismatch}")
+        step = Step(f"Run convert() on random arrays ({where}): the pre-activations computed from the source "
+                    "arrays and from the converted ones agree exactly (rational arithmetic).")
+        return replace(verdict, steps=verdict.steps + (step,))
 
     def statement(self) -> str:
         lines = [f"{_tex(name)} &= {latex(expr)}" for name, expr in self._conversion().items()]
@@ -121,11 +138,72 @@ def conversion_claim(src: str, dst: str, cell: CellSpec) -> EquivalenceClaim:
         dims = Dims(kind, symbols)
         return pack(dst_specs, unpack(src_specs, symbolic_tensors(src_specs, dims), dims, backend), dims, backend)
 
+    def arrays() -> tuple[str, str]:
+        return run_convert(src, dst, cell, kind, src_specs, dst_specs, symbols)
+
     return ConversionClaim(
         f"layout[{cell.name}:{src}→{dst}]",
         f"{src} → {dst}: the converted tensors give {cell.name}'s pre-activations "
         f"({', '.join(kind.rows)}) unchanged",
-        build, sizes, conversion)
+        build, sizes, conversion, arrays)
+
+
+#: The sizes of the array check (a projection's p is the cell's own default).
+ARRAY_SIZES = {"n": 2, "m": 3}
+
+
+def _blocks_of(matrix: np.ndarray, spec: TensorSpec, dims: Dims, symbolic) -> dict:
+    """``{block symbol: exact matrix}`` for the blocks of a tensor in matrix form (sliced here, not by the engine)."""
+    heights, widths = (list(map(int, axis)) for axis in dims.splits(spec))
+    rows, cols = np.cumsum([0, *heights]), np.cumsum([0, *widths])
+    grid = symbolic.blocks if isinstance(symbolic, BlockMatrix) else [[symbolic]]
+    return {grid[i, j] if isinstance(symbolic, BlockMatrix) else grid[0][0]:
+            sp.ImmutableMatrix([[sp.Rational(float(v)) for v in row]
+                                for row in matrix[rows[i]:rows[i + 1], cols[j]:cols[j + 1]]])
+            for i in range(len(heights)) for j in range(len(widths))}
+
+
+def run_convert(src: str, dst: str, cell: CellSpec, kind: Kind, src_specs, dst_specs, symbols: Sizes
+                ) -> tuple[str, str]:
+    """Random arrays (multiples of 1/8, exact in binary) in ``src``'s layout, converted by :func:`convert`;
+    both formats' pre-activations evaluated exactly from the arrays. Returns where, and a mismatch or ""."""
+    from symlstm.layouts.convert import convert  # the shipped array code
+
+    defaults = dict(cell.size_defaults) | dict(cell.concrete)
+    values = {symbols.n: ARRAY_SIZES["n"], symbols.m: ARRAY_SIZES["m"]}
+    if symbols.p is not None:
+        values[symbols.p] = int(defaults.get(symbols.p, 2))
+    sizes = Sizes(*(None if s is None else values[s] for s in (symbols.n, symbols.m, symbols.p)))
+    dims = Dims(kind, sizes)
+    where = "convert() at " + ", ".join(f"{s} = {v}" for s, v in values.items())
+    rng = np.random.default_rng(14)
+    given = {spec.name: rng.integers(-16, 17, size=tuple(int(d) for d in dims.array(spec))) / 8.0
+             for spec in src_specs if not spec.optional}
+    converted = convert(given, src, dst, cell=cell)
+    sized = cell.sized({s: sp.Integer(v) for s, v in values.items()})
+    v = cell_vars(sized, kind)
+    sides = []
+    for fmt, specs, arrays in ((src, src_specs, given), (dst, dst_specs, converted)):
+        tensors = symbolic_tensors(specs, dims)
+        numbers = {}
+        for spec in specs:
+            if spec.name in tensors:
+                matrix = np.asarray(arrays[spec.name], dtype=np.float64).reshape(
+                    tuple(int(d) for d in dims.matrix(spec)))
+                numbers |= _blocks_of(matrix, spec, dims, tensors[spec.name])
+        pre = get_format(fmt).preactivations(tensors, kind, v)
+        sides.append((fmt, [explicit(simplify(pre[row]).xreplace(numbers)) for row in kind.rows]))
+    others = set().union(*(m.atoms(MatrixSymbol) for _, rows in sides for m in rows)) - set(tensors)
+    point = {s: sp.ImmutableMatrix(*s.shape, [sp.Rational(int(k), 8) for k in rng.integers(-16, 17, int(s.shape[0] * s.shape[1]))])
+             for s in sorted(others, key=lambda s: s.name)}
+    (left_fmt, left), (right_fmt, right) = sides
+    for row, a, b in zip(kind.rows, left, right):
+        a, b = explicit(a.xreplace(point)), explicit(b.xreplace(point))
+        for k, (x, y) in enumerate(zip(a, b)):
+            if sp.expand(x - y) != 0:
+                return where, (f"pre-activation {row}[{k}] is {sp.N(x, 12)} from the {left_fmt} arrays but "
+                               f"{sp.N(y, 12)} from the {right_fmt} arrays convert() returned")
+    return where, ""
 
 
 def layout_claims(cell: CellSpec) -> list[Claim]:
