@@ -74,10 +74,10 @@ def verification_report(cell: CellSpec, claims: list[Claim]) -> str:
 
 def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
                      progress: Callable[[str], None] | None = None) -> Derivation:
-    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md``, the generated NumPy modules
-    (``<cell>_numpy.py`` in float64, ``<cell>_numpy_float32.py``), the verification report
-    (``<cell>-verification.md``), the HTML page ``<cell>.html`` (MathML, the drawn cell inline) and (``pictures``) the PDF, PNG/SVG pages, an equations picture and the drawn
-    cell.  Missing optional tools become notes."""
+    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md``, ``.html`` (MathML, the drawn cell
+    inline), the generated NumPy modules (``<cell>_numpy.py`` in float64, ``<cell>_numpy_float32.py``), the
+    verification report (``<cell>-verification.md``) and (``pictures``) the PDF, PNG/SVG pages, an equations
+    picture and the drawn cell.  Missing optional tools become notes."""
     claims = claims_for(cell)
     check_all(claims, progress=progress)
     derivation = Derivation(cell, claims, bptt(cell))
