@@ -78,12 +78,12 @@ def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
     inline), the generated NumPy modules (``<cell>_numpy.py`` in float64, ``<cell>_numpy_float32.py``), the
     verification report (``<cell>-verification.md``) and (``pictures``) the PDF, PNG/SVG pages, an equations
     picture and the drawn cell.  Missing optional tools become notes."""
+    folder = make_folder(out)  # before any work: an --out that cannot be a folder fails at once
     claims = claims_for(cell)
     check_all(claims, progress=progress)
     derivation = Derivation(cell, claims, bptt(cell))
     sections = document_sections(cell, derivation.gradients, claims)
     title = f"symlstm: the {cell.title}"
-    folder = make_folder(out)
     tex = tex_document(title, sections)
     for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
         derivation.files.append(write_text(folder / f"{cell.name}{suffix}", text))
