@@ -27,7 +27,7 @@ from symlstm.files import write_text
 from symlstm.layouts import convert_file, known_formats
 from symlstm.render import RenderResult
 from symlstm.report import check_all, summary_table
-from symlstm.shapes_picture import write_shapes_picture
+from symlstm.shapes_picture import picture_problem, write_shapes_picture
 from symlstm.spec import CellSpec
 from symlstm.verification import claims_for
 
@@ -109,6 +109,8 @@ def _picture(explanation, path: str) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    if args.picture and picture_problem(args.picture):  # before the walkthrough is printed
+        raise UserError(picture_problem(args.picture))
     given = {k: getattr(args, k) for k in ("W", "h", "x", "b")}
     if all(v is None for v in given.values()):
         print("The question's W is 2×2, with h = [-1, 2], x = [3, 0], b = [1, -2]:")
@@ -176,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     explainer = commands.add_parser("explain", help="walk through W·[h; x] + b for concrete numbers")
     for name in ("W", "h", "x", "b"):
         explainer.add_argument(f"--{name}", default=None, metavar="JSON", help=f"{name} as JSON, e.g. [1, 2]")
-    explainer.add_argument("--gate", default="f", help="gate i, f, g or o (default: f)")
+    explainer.add_argument("--gate", default="f", choices=("i", "f", "g", "o"), help="gate i, f, g or o (default: f)")
     explainer.add_argument("--picture", default=None, metavar="FILE", help="also draw the shapes (.svg or .png)")
     explainer.set_defaults(run=cmd_explain)
 

@@ -17,6 +17,7 @@ from symlstm.codegen import generate_numpy
 from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
 from symlstm.files import make_folder, write_text
 from symlstm.graph import write_graph
+from symlstm.html_document import html_document
 from symlstm.printing.latex import latex
 from symlstm.render import RenderResult, render_equations, render_tex
 from symlstm.report import check_all, summary_table
@@ -73,16 +74,16 @@ def verification_report(cell: CellSpec, claims: list[Claim]) -> str:
 
 def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
                      progress: Callable[[str], None] | None = None) -> Derivation:
-    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md``, the generated NumPy modules
-    (``<cell>_numpy.py`` in float64, ``<cell>_numpy_float32.py``), the verification report
-    (``<cell>-verification.md``) and (``pictures``) the PDF, PNG/SVG pages, an equations picture and the drawn
-    cell.  Missing optional tools become notes."""
+    """Check every claim about ``cell`` and write ``out/<cell>.tex``, ``.md``, ``.html`` (MathML, the drawn cell
+    inline), the generated NumPy modules (``<cell>_numpy.py`` in float64, ``<cell>_numpy_float32.py``), the
+    verification report (``<cell>-verification.md``) and (``pictures``) the PDF, PNG/SVG pages, an equations
+    picture and the drawn cell.  Missing optional tools become notes."""
+    folder = make_folder(out)  # before any work: an --out that cannot be a folder fails at once
     claims = claims_for(cell)
     check_all(claims, progress=progress)
     derivation = Derivation(cell, claims, bptt(cell))
     sections = document_sections(cell, derivation.gradients, claims)
     title = f"symlstm: the {cell.title}"
-    folder = make_folder(out)
     tex = tex_document(title, sections)
     for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
         derivation.files.append(write_text(folder / f"{cell.name}{suffix}", text))
@@ -96,4 +97,7 @@ def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
         derivation._add(render_equations([cell.latex(), backward_latex(derivation.gradients)], folder,
                                          f"{cell.name}-equations", title=cell.title))
         derivation._add(write_graph(cell, folder, f"{cell.name}-graph"))
+    drawn = [(f"The {cell.title}, drawn from its equations", path.read_text(encoding="utf-8"))
+             for path in derivation.files if path.name == f"{cell.name}-graph.svg"]
+    derivation.files.append(write_text(folder / f"{cell.name}.html", html_document(title, sections, drawn)))
     return derivation

@@ -184,6 +184,17 @@ def shapes_svg(explanation: Explanation) -> ShapesPicture:
     return ShapesPicture(svg, total_w, total_h)
 
 
+def picture_problem(path: str | Path) -> str:
+    """Why the shape picture cannot be written to ``path`` (empty when it can), known before any work."""
+    target = Path(path)
+    if target.suffix not in (".svg", ".png"):
+        return f"the shape picture is written as .svg or .png, not {target.name!r}"
+    if target.suffix == ".png" and not which("rsvg-convert"):
+        return (f"rsvg-convert (librsvg2-bin) is not installed: cannot draw {target}; "
+                f"ask for {target.with_suffix('.svg').name} instead")
+    return ""
+
+
 def write_shapes_picture(explanation: Explanation, path: str | Path) -> RenderResult:
     """Write the picture to ``path`` (``.svg``, or ``.png`` through ``rsvg-convert``) and no other file.
 
