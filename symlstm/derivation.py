@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from symlstm.bptt import BPTT, bptt
-from symlstm.claims.base import Claim
+from symlstm.claims.base import MEANINGS, Claim
 from symlstm.codegen import generate_numpy
 from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
 from symlstm.files import make_folder, write_text
@@ -45,13 +45,18 @@ class Derivation:
             self.notes.append(result.note)
 
 
+#: The claims section's introduction: what each verdict word means.
+CLAIMS_INTRO = ("Each claim is checked by symlstm, and its verdict says what was established: "
+                + "; ".join(f"{word} — {meaning}" for word, meaning in MEANINGS.items()) + ".")
+
+
 def document_sections(cell: CellSpec, gradients: BPTT, claims: list[Claim]) -> list[Section]:
     """The sections of a cell's derivation document, in order."""
     return [
         shapes_section(cell),
         equations_section(cell),
         Section("", gradients.latex(), gradients.markdown()),  # the section brings its own heading
-        claims_section("Claims and proofs", "Each claim is checked by symlstm; a refuted claim says why.", claims),
+        claims_section("Claims and proofs", CLAIMS_INTRO, claims),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from symlstm.claims.base import Claim, Verdict
+from symlstm.claims.base import CHECKED, MEANINGS, Claim, Verdict
 
 #: A claim that takes longer than this (seconds) gets a "checking …" progress line.
 PROGRESS_AFTER = 0.5
@@ -32,12 +32,26 @@ def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None
     return verdicts
 
 
+def measured(verdict: Verdict) -> str:
+    """What a ``checked`` verdict measured, for the table: `` (108 points, tol 1e-06, max 2.6e-10)``."""
+    if verdict.status != CHECKED:
+        return ""
+    points = f"{verdict.points} point" + ("s" if verdict.points != 1 else "")
+    return f" ({points}, tol {verdict.tolerance:.0e}, max {verdict.deviation:.1e})"
+
+
+def legend() -> str:
+    """What each verdict word means, one line each."""
+    return "\n".join(f"  {word}: {meaning}" for word, meaning in MEANINGS.items())
+
+
 def summary_table(claims: Sequence[Claim]) -> str:
     """A fixed-width table: claim, verdict (and whether expected), time; with a total line."""
     rows = []
     for claim in claims:
         verdict = claim.check()
-        status = verdict.status if claim.expected else f"{verdict.status} (expected refuted)"
+        status = verdict.status + measured(verdict)
+        status = status if claim.expected else f"{status} (expected refuted)"
         rows.append((claim.name, status, "ok" if claim.as_expected else "FAIL", f"{verdict.seconds:.2f}s"))
     total = sum(claim.check().seconds for claim in claims)
     good = sum(claim.as_expected for claim in claims)
