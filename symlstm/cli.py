@@ -82,8 +82,8 @@ def cmd_derive(args: argparse.Namespace) -> int:
     derivation = write_derivation(cell, args.out, pictures=not args.no_pictures, progress=_progress)
     for note in derivation.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and "
-          f"{len(derivation.gradients.step)} backward equations")
+    backward = "no" if derivation.gradients is None else len(derivation.gradients.step)
+    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and {backward} backward equations")
     for path in derivation.files:
         print(f"wrote {path}")
     print(summary_table(derivation.claims))

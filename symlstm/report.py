@@ -23,7 +23,7 @@ def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None
             timer.daemon = True
             timer.start()
         try:
-            verdicts.append(claim.check())
+            verdicts.append(_checked(claim))
         finally:
             if timer is not None:
                 timer.cancel()
@@ -43,6 +43,19 @@ def measured(verdict: Verdict) -> str:
 def legend() -> str:
     """What each verdict word means, one line each."""
     return "\n".join(f"  {word}: {meaning}" for word, meaning in MEANINGS.items())
+
+
+def _checked(claim: Claim) -> Verdict:
+    """``claim.check()``; should a claim's own ``check`` raise, its verdict is ``error`` (cached on the claim)."""
+    try:
+        return claim.check()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exception:  # noqa: BLE001 - one claim never aborts the report
+        verdict = Verdict.error(exception)
+        claim._verdict = verdict
+        claim.check = lambda: verdict  # the table and documents read the same verdict
+        return verdict
 
 
 def summary_table(claims: Sequence[Claim]) -> str:
