@@ -17,7 +17,7 @@ from pathlib import Path
 from symlstm._version import __version__
 from symlstm.cells import cell as make_cell
 from symlstm.cells import known_cells
-from symlstm.claims.base import Claim
+from symlstm.claims.base import MEANINGS, Claim
 from symlstm.codegen import generate_numpy
 from symlstm.derivation import write_derivation
 from symlstm.entries import json_argument
@@ -29,6 +29,7 @@ from symlstm.render import RenderResult
 from symlstm.report import check_all, summary_table
 from symlstm.shapes_picture import picture_problem, write_shapes_picture
 from symlstm.spec import CellSpec
+from symlstm.userfile import is_user_cell, load_cell
 from symlstm.verification import claims_for
 
 #: The seed question's numbers: its 2×2 W, and the corrected 2×4 W_f = [W | W].
@@ -49,6 +50,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cell_from(args: argparse.Namespace) -> CellSpec:
+    if is_user_cell(args.cell):
+        options = [flag for flag, given in (("--peephole", args.peephole), ("--cifg", args.cifg),
+                                            ("--proj-size", args.proj_size is not None)) if given]
+        if options:
+            raise UserError(f"{', '.join(options)}: only for the built-in LSTM, not for a cell from a file "
+                            f"({args.cell}); write the variant in your file instead")
+        return load_cell(args.cell)
     return make_cell(args.cell, peephole=args.peephole, cifg=args.cifg, proj_size=args.proj_size)
 
 
@@ -74,8 +82,8 @@ def cmd_derive(args: argparse.Namespace) -> int:
     derivation = write_derivation(cell, args.out, pictures=not args.no_pictures, progress=_progress)
     for note in derivation.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and "
-          f"{len(derivation.gradients.step)} backward equations")
+    backward = "no" if derivation.gradients is None else len(derivation.gradients.step)
+    print(f"derived {cell.describe()}: {len(cell.assignments)} forward and {backward} backward equations")
     for path in derivation.files:
         print(f"wrote {path}")
     print(summary_table(derivation.claims))
@@ -154,14 +162,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _add_cell_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("cell", nargs="?", default="lstm", help=f"cell name ({', '.join(known_cells())})")
+    parser.add_argument("cell", nargs="?", default="lstm",
+                        help=f"a built-in cell ({', '.join(known_cells())}) or FILE.py:NAME, a cell in your own "
+                             "file: NAME is a CellSpec or a function of no arguments returning one "
+                             "(symlstm runs FILE.py, your own code, to find it)")
     parser.add_argument("--peephole", action="store_true", help="LSTM with peephole connections")
     parser.add_argument("--cifg", action="store_true", help="LSTM with coupled input and forget gates")
     parser.add_argument("--proj-size", type=int, default=None, metavar="P", help="LSTM with a projection to P")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="symlstm", description="Derive, prove, print and compile the mathematics of LSTM cells.")
+    parser = _Parser(prog="symlstm", description="Derive, prove, print and compile the mathematics of LSTM cells.",
+                     epilog="verify, derive and codegen also take FILE.py:NAME, a cell you wrote with "
+                            "symlstm.CellBuilder in your own file (symlstm runs that file to read it). Verdicts: "
+                            + "; ".join(f"{word} = {meaning}" for word, meaning in MEANINGS.items()) + ".")
     parser.add_argument("--version", action="version", version=f"symlstm {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 

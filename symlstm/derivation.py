@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from symlstm.bptt import BPTT, bptt
-from symlstm.claims.base import Claim
+from symlstm.claims.base import MEANINGS, Claim, tex_text
 from symlstm.codegen import generate_numpy
 from symlstm.document import Section, claims_section, equations_section, markdown_document, shapes_section, tex_document
 from symlstm.files import make_folder, write_text
@@ -31,7 +31,7 @@ class Derivation:
 
     cell: CellSpec
     claims: list[Claim]
-    gradients: BPTT
+    gradients: BPTT | None  # None when the backward pass could not be derived (a note says why)
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -46,14 +46,20 @@ class Derivation:
             self.notes.append(result.note)
 
 
-def document_sections(cell: CellSpec, gradients: BPTT, claims: list[Claim]) -> list[Section]:
-    """The sections of a cell's derivation document, in order."""
-    return [
-        shapes_section(cell),
-        equations_section(cell),
-        Section("", gradients.latex(), gradients.markdown()),  # the section brings its own heading
-        claims_section("Claims and proofs", "Each claim is checked by symlstm; a refuted claim says why.", claims),
-    ]
+#: The claims section's introduction: what each verdict word means.
+CLAIMS_INTRO = ("Each claim is checked by symlstm, and its verdict says what was established: "
+                + "; ".join(f"{word} — {meaning}" for word, meaning in MEANINGS.items()) + ".")
+
+
+def document_sections(cell: CellSpec, gradients: BPTT | str, claims: list[Claim]) -> list[Section]:
+    """The sections of a cell's derivation document, in order (``gradients``: why they could not be derived)."""
+    if isinstance(gradients, str):
+        words = f"The backward pass could not be derived: {gradients}"
+        backward = Section("Backpropagation through time", tex_text(words), words)
+    else:
+        backward = Section("", gradients.latex(), gradients.markdown())  # the section brings its own heading
+    return [shapes_section(cell), equations_section(cell), backward,
+            claims_section("Claims and proofs", CLAIMS_INTRO, claims)]
 
 
 def backward_latex(gradients: BPTT) -> str:
@@ -81,20 +87,32 @@ def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
     folder = make_folder(out)  # before any work: an --out that cannot be a folder fails at once
     claims = claims_for(cell)
     check_all(claims, progress=progress)
-    derivation = Derivation(cell, claims, bptt(cell))
-    sections = document_sections(cell, derivation.gradients, claims)
+    try:
+        gradients: BPTT | str = bptt(cell)
+    except Exception as error:  # noqa: BLE001 - the claims already say so as error verdicts; the rest is written
+        gradients = f"{type(error).__name__}: {error}"
+    derivation = Derivation(cell, claims, None if isinstance(gradients, str) else gradients)
+    if isinstance(gradients, str):
+        derivation.notes.append(f"no backward pass: {gradients}")
+    sections = document_sections(cell, gradients, claims)
     title = f"symlstm: the {cell.title}"
     tex = tex_document(title, sections)
     for suffix, text in ((".tex", tex), (".md", markdown_document(title, sections))):
         derivation.files.append(write_text(folder / f"{cell.name}{suffix}", text))
     for dtype, suffix in (("float64", ""), ("float32", "_float32")):
         module = folder / f"{cell.name.replace('-', '_')}_numpy{suffix}.py"
-        derivation.files.append(write_text(module, generate_numpy(cell, dtype)))
+        try:
+            source = generate_numpy(cell, dtype)
+        except Exception as error:  # noqa: BLE001 - a cell the generator refuses still gets its document
+            derivation.notes.append(f"{module.name} not written: {type(error).__name__}: {error}")
+            continue
+        derivation.files.append(write_text(module, source))
     report = folder / f"{cell.name}-verification.md"
     derivation.files.append(write_text(report, verification_report(cell, claims)))
     if pictures:
         derivation._add(render_tex(tex, folder, cell.name))
-        derivation._add(render_equations([cell.latex(), backward_latex(derivation.gradients)], folder,
+        backward = [] if derivation.gradients is None else [backward_latex(derivation.gradients)]
+        derivation._add(render_equations([cell.latex(), *backward], folder,
                                          f"{cell.name}-equations", title=cell.title))
         derivation._add(write_graph(cell, folder, f"{cell.name}-graph"))
     drawn = [(f"The {cell.title}, drawn from its equations", path.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from symlstm.claims.base import Claim, Verdict
+from symlstm.claims.base import CHECKED, MEANINGS, Claim, Verdict
 
 #: A claim that takes longer than this (seconds) gets a "checking …" progress line.
 PROGRESS_AFTER = 0.5
@@ -23,7 +23,7 @@ def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None
             timer.daemon = True
             timer.start()
         try:
-            verdicts.append(claim.check())
+            verdicts.append(_checked(claim))
         finally:
             if timer is not None:
                 timer.cancel()
@@ -32,12 +32,39 @@ def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None
     return verdicts
 
 
+def measured(verdict: Verdict) -> str:
+    """What a ``checked`` verdict measured, for the table: `` (108 points, tol 1e-06, max 2.6e-10)``."""
+    if verdict.status != CHECKED:
+        return ""
+    points = f"{verdict.points} point" + ("s" if verdict.points != 1 else "")
+    return f" ({points}, tol {verdict.tolerance:.0e}, max {verdict.deviation:.1e})"
+
+
+def legend() -> str:
+    """What each verdict word means, one line each."""
+    return "\n".join(f"  {word}: {meaning}" for word, meaning in MEANINGS.items())
+
+
+def _checked(claim: Claim) -> Verdict:
+    """``claim.check()``; should a claim's own ``check`` raise, its verdict is ``error`` (cached on the claim)."""
+    try:
+        return claim.check()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exception:  # noqa: BLE001 - one claim never aborts the report
+        verdict = Verdict.error(exception)
+        claim._verdict = verdict
+        claim.check = lambda: verdict  # the table and documents read the same verdict
+        return verdict
+
+
 def summary_table(claims: Sequence[Claim]) -> str:
     """A fixed-width table: claim, verdict (and whether expected), time; with a total line."""
     rows = []
     for claim in claims:
         verdict = claim.check()
-        status = verdict.status if claim.expected else f"{verdict.status} (expected refuted)"
+        status = verdict.status + measured(verdict)
+        status = status if claim.expected else f"{status} (expected refuted)"
         rows.append((claim.name, status, "ok" if claim.as_expected else "FAIL", f"{verdict.seconds:.2f}s"))
     total = sum(claim.check().seconds for claim in claims)
     good = sum(claim.as_expected for claim in claims)

@@ -101,3 +101,40 @@ def test_verify_is_public_and_takes_a_builder_cell(monkeypatch):
     assert "claims as expected" in str(result)
     with pytest.raises(TypeError, match="CellSpec"):
         symlstm.verify("lstm")
+
+
+def test_write_derivation_goes_on_when_the_backward_pass_cannot_be_derived(monkeypatch, tmp_path):
+    """The fault: bptt raises (a node with no rule). The document, report and module are still written."""
+    from symlstm import derivation as module
+    from symlstm.adjoint import MissingRuleError
+
+    def no_rule(cell, **kwargs):
+        raise MissingRuleError("no adjoint rule for Frobnicate")
+
+    monkeypatch.setattr(module, "bptt", no_rule)
+    monkeypatch.setattr(module, "claims_for", lambda c: forward_claims(for_claims(c))[:1])
+    result = symlstm.write_derivation(odd_cell(), tmp_path, pictures=False)
+    assert result.gradients is None and any("no adjoint rule for Frobnicate" in n for n in result.notes)
+    assert "could not be derived: MissingRuleError" in (tmp_path / "odd.md").read_text()
+
+
+def test_check_all_survives_a_claim_whose_check_raises():
+    from symlstm import report
+    from symlstm.claims.base import Claim
+
+    class Rude(Claim):
+        name = title = "rude"
+
+        def statement(self):
+            return "x"
+
+        def _check(self):
+            raise AssertionError("unused")
+
+        def check(self):
+            raise RuntimeError("overrode check")
+
+    claims = [Rude(), forward_claims(symlstm.cell("lstm"))[3]]
+    verdicts = report.check_all(claims)
+    assert [v.status for v in verdicts] == ["error", "refuted"]
+    assert "error" in report.summary_table(claims)

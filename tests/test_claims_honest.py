@@ -96,17 +96,21 @@ def test_a_float_forget_bias_is_compared_exactly_as_a_rational():
     assert diff.check().status == "checked" and diff.check().tolerance == 0.0  # exact, not Float == Float
 
 
-def test_a_half_stays_a_half_in_exact_claims():
-    """h' = ½·(h + tanh(W·[h; x] + b)): through lambdify ½ became 0.5 and the exact comparison failed."""
-    b = CellBuilder("half", "a cell with a rational constant")
+@pytest.mark.parametrize("half", [sp.Rational(1, 2), 0.5], ids=["rational", "float"])
+def test_constants_stay_exact_in_exact_claims(half):
+    """h' = ½·(h ⊙ σ(W·[h; x] + b + 1.0)) + ⅓·h. Before, the unrolled-diff claim said "refuted: BPTT gives
+    0.0394504859399 but SymPy's diff gives 0.0394504859399" (lambdify's 0.5, Float against Float)."""
+    b = CellBuilder("half", "a cell with constants")
     n, m = b.size("n", "hidden"), b.size("m", "input")
     x, h = b.input("x_t", m, "input"), b.state("h", n, "hidden")
     u = b.gate("u", weight=b.param("W", n, n + m, "weight"), concat=[h, x], bias=b.param("b", n, 1, "bias"),
-               function=Tanh, doc="candidate")
-    b.update(h, sp.Rational(1, 2) * add(h, u))
+               function=Sigmoid, doc="candidate", extra=(1.0 * OneMatrix(n, 1),))
+    b.update(h, half * hadamard(h, u) + sp.Rational(1, 3) * h)
     cell = b.build()
-    verdict = StepVJPClaim(cell, {"n": 2, "m": 1}).check()
-    assert verdict.status == "proved at sizes", verdict
+    for sizes in ({"n": 1, "m": 1}, {"n": 2, "m": 1}):
+        diff = UnrolledClaim(cell, 2, sizes).check()
+        assert diff.status == "checked" and diff.tolerance == 0.0, diff
+        assert StepVJPClaim(cell, sizes).check().status == "proved at sizes"
 
 
 def relu_cell():

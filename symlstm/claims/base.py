@@ -88,9 +88,13 @@ class Verdict:
 
     @property
     def explanation(self) -> str:
-        """The reason, with the counterexample when the reason does not already give it."""
+        """The reason, with the counterexample when the reason does not already give it; a ``checked`` verdict
+        also states its points, tolerance and largest deviation."""
         if self.counterexample and self.counterexample not in self.reason:
             return f"{self.reason}: {self.counterexample}"
+        if self.status == CHECKED:
+            return (f"{self.reason} [{self.points} point{'s' if self.points != 1 else ''}, tolerance "
+                    f"{self.tolerance:.1e}, largest deviation {self.deviation:.1e}]")
         return self.reason
 
     def __bool__(self) -> bool:

@@ -111,8 +111,8 @@ class Program:
 
 def _substitution(args: list[sp.Symbol], exprs: list[sp.Expr]):
     def run(*values):
-        table = dict(zip(args, values))
-        return [e.xreplace(table) for e in exprs]
+        table = {a: v for a, v in zip(args, values) if a is not v and a != v}
+        return [e.xreplace(table) for e in exprs] if table else list(exprs)
     return run
 
 

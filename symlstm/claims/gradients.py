@@ -3,7 +3,8 @@ r"""Claims that the derived backpropagation through time is the gradient.
 * :class:`StepVJPClaim` — one backward step is the vector–Jacobian product of one forward
   step: at concrete sizes, every entry of ``δh_{t-1}``, ``δc_{t-1}``, ``δx_t`` and of every
   per-step parameter gradient equals SymPy's element-wise ``Jacobianᵀ·v`` (exact symbolic
-  equality of the entries written out).
+  equality of the entries written out), each element-wise function differentiated through its
+  definition (:mod:`.oracle`), never through the ``fdiff`` the rules use.
 * :class:`UnrolledClaim` — across time: the recurrence run over ``T`` steps equals the derivative
   of the unrolled loss: SymPy's ``diff``, compared exactly at random rational points
   (``method="diff"``), or an mpmath numerical derivative at high precision (``method="numeric"``).
@@ -12,8 +13,8 @@ r"""Claims that the derived backpropagation through time is the gradient.
 
 Across time the loss is ``L = Σ_t ⟨ū_t, h_t⟩ + Σ_s ⟨r_s, s_T⟩`` with free ``ū``, ``r``: any loss enters
 the gradient only through ``∂ℓ_t/∂h_t`` and ``∂ℓ_final/∂s_T``, so a linear loss with free weights
-is general.  ``Sigmoid``/``Tanh`` stay opaque and every step has fresh input symbols, which keeps
-the unrolled expressions small.
+is general.  The element-wise functions stay opaque and every step has fresh input symbols, which keeps
+the unrolled expressions small; their derivatives come from their definitions (:mod:`.oracle`).
 """
 
 from __future__ import annotations
