@@ -157,8 +157,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _add_cell_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("cell", nargs="?", default="lstm",
-                        help=f"cell name ({', '.join(known_cells())}; default: lstm)")
+    parser.add_argument("cell", nargs="?", default="lstm", help=f"cell name ({', '.join(known_cells())})")
     parser.add_argument("--peephole", action="store_true", help="LSTM with peephole connections")
     parser.add_argument("--cifg", action="store_true", help="LSTM with coupled input and forget gates")
     parser.add_argument("--proj-size", type=int, default=None, metavar="P", help="LSTM with a projection to P")
