@@ -26,7 +26,7 @@ from symlstm.explain import explain
 from symlstm.files import write_text
 from symlstm.layouts import convert_file, known_formats
 from symlstm.render import RenderResult
-from symlstm.report import check_all, summary_table
+from symlstm.report import check_all, summary_line, summary_table
 from symlstm.shapes_picture import picture_problem, write_shapes_picture
 from symlstm.spec import CellSpec
 from symlstm.userfile import is_user_cell, load_cell
@@ -60,11 +60,12 @@ def _cell_from(args: argparse.Namespace) -> CellSpec:
     return make_cell(args.cell, peephole=args.peephole, cifg=args.cifg, proj_size=args.proj_size)
 
 
-def _verdict_line(claim: Claim) -> str:
+def _verdict_line(claim: Claim, width: int = 28) -> str:
+    """One claim's line of ``verify``: its name padded to ``width`` (the longest name), verdict, time, reason."""
     verdict = claim.check()
     expected = "" if claim.expected else (" (as expected)" if claim.as_expected else " (expected refuted)")
     mark = "ok  " if claim.as_expected else "FAIL"
-    return f"{mark} {claim.name:<28} {verdict.status}{expected} [{verdict.seconds:.2f}s] — {verdict.explanation}"
+    return f"{mark} {claim.name:<{width}} {verdict.status}{expected} [{verdict.seconds:.2f}s] — {verdict.explanation}"
 
 
 def _progress(message: str) -> None:
@@ -93,9 +94,11 @@ def cmd_derive(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     cell = _cell_from(args)
     claims = claims_for(cell)
-    check_all(claims, progress=_progress, done=lambda claim: print(_verdict_line(claim), flush=True))
+    width = max(len(claim.name) for claim in claims)
+    # each claim once: its line as it finishes (which is the progress), then the count
+    check_all(claims, done=lambda claim: print(_verdict_line(claim, width), flush=True))
     print()
-    print(summary_table(claims))
+    print(summary_line(claims))
     return 0 if all(claim.as_expected for claim in claims) else 1
 
 
@@ -189,9 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cell_arguments(verify)
     verify.set_defaults(run=cmd_verify)
 
-    explainer = commands.add_parser("explain", help="walk through W·[h; x] + b for concrete numbers")
-    for name in ("W", "h", "x", "b"):
-        explainer.add_argument(f"--{name}", default=None, metavar="JSON", help=f"{name} as JSON, e.g. [1, 2]")
+    about = "walk through σ(W·[h; x] + b) for concrete numbers; with none given, the seed question's example"
+    explainer = commands.add_parser("explain", help=about, description=about)
+    examples = {"W": "the weight, a list of rows, e.g. [[0, 1, 0, 1], [2, 3, 2, 3]]", "h": "e.g. [-1, 2]",
+                "x": "e.g. [3, 0]", "b": "e.g. [1, -2]"}
+    for name, example in examples.items():
+        explainer.add_argument(f"--{name}", default=None, metavar="JSON", help=f"{name} as JSON: {example}")
     explainer.add_argument("--gate", default="f", choices=("i", "f", "g", "o"), help="gate i, f, g or o (default: f)")
     explainer.add_argument("--picture", default=None, metavar="FILE", help="also draw the shapes (.svg or .png)")
     explainer.set_defaults(run=cmd_explain)
@@ -199,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("codegen", help="write a NumPy module computing a cell's forward pass and BPTT")
     _add_cell_arguments(gen)
     gen.add_argument("-o", "--output", required=True, metavar="FILE.py", help="module to write ('-' for stdout)")
-    gen.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="dtype of every array")
+    gen.add_argument("--dtype", choices=("float32", "float64"), default="float64",
+                     help="dtype of every array (default: float64)")
     gen.add_argument("--fuse", action="store_true",
                      help="run each step's element-wise statements as compiled kernels (needs numba)")
     gen.set_defaults(run=cmd_codegen)

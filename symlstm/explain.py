@@ -99,7 +99,7 @@ def check_gate_shapes(W: sp.MatrixBase, h: sp.MatrixBase, x: sp.MatrixBase, b: s
         cols = (f"[h; x] has {n + m} entries (n = {n} hidden + m = {m} input), so {name} needs {n + m} columns"
                 if W.cols != n + m else f"its {W.cols} columns fit [h; x]")
         rows = (f"the gate has n = {n} outputs (one per entry of h), so {name} needs {n} rows"
-                if W.rows != n else f"its {W.rows} rows fit h")
+                if W.rows != n else (f"its {W.rows} row fits h" if W.rows == 1 else f"its {W.rows} rows fit h"))
         raise ShapeError(f"{name} is {W.rows}×{W.cols}, but it must be n×(n+m) = {n}×{n + m}: {cols}; {rows}")
     if b.rows != n:
         raise ShapeError(f"b_{key} has {b.rows} entries, but it must have n = {n} (one per row of {name})")

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 
 from symlstm.claims.base import CHECKED, MEANINGS, Claim, Verdict
 
-#: A claim that takes longer than this (seconds) gets a "checking …" progress line.
-PROGRESS_AFTER = 0.5
-
 
 def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None = None,
               done: Callable[[Claim], None] | None = None) -> list[Verdict]:
-    """Check every claim in order; ``progress`` hears about slow ones, ``done`` about each verdict."""
+    """Check every claim in order; ``progress`` hears ``[k/N] checking name …`` before each one (k = 1, 2, …, N,
+    none skipped), ``done`` hears about each claim once its verdict is known."""
     verdicts = []
     for number, claim in enumerate(claims, 1):
-        timer = None
         if progress is not None:
-            message = f"[{number}/{len(claims)}] checking {claim.name} …"
-            timer = threading.Timer(PROGRESS_AFTER, progress, args=(message,))
-            timer.daemon = True
-            timer.start()
-        try:
-            verdicts.append(_checked(claim))
-        finally:
-            if timer is not None:
-                timer.cancel()
+            progress(f"[{number}/{len(claims)}] checking {claim.name} …")
+        verdicts.append(_checked(claim))
         if done is not None:
             done(claim)
     return verdicts
@@ -58,6 +47,13 @@ def _checked(claim: Claim) -> Verdict:
         return verdict
 
 
+def summary_line(claims: Sequence[Claim]) -> str:
+    """``k/N claims as expected, S s in all``: the last line of :func:`summary_table`."""
+    total = sum(claim.check().seconds for claim in claims)
+    good = sum(claim.as_expected for claim in claims)
+    return f"{good}/{len(claims)} claims as expected, {total:.2f}s in all"
+
+
 def summary_table(claims: Sequence[Claim]) -> str:
     """A fixed-width table: claim, verdict (and whether expected), time; with a total line."""
     rows = []
@@ -66,8 +62,6 @@ def summary_table(claims: Sequence[Claim]) -> str:
         status = verdict.status + measured(verdict)
         status = status if claim.expected else f"{status} (expected refuted)"
         rows.append((claim.name, status, "ok" if claim.as_expected else "FAIL", f"{verdict.seconds:.2f}s"))
-    total = sum(claim.check().seconds for claim in claims)
-    good = sum(claim.as_expected for claim in claims)
     header = ("claim", "verdict", "", "time")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
 
@@ -75,5 +69,4 @@ def summary_table(claims: Sequence[Claim]) -> str:
         return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     rule = "  ".join("-" * w for w in widths)
-    footer = f"{good}/{len(claims)} claims as expected, {total:.2f}s in all"
-    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, footer])
+    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, summary_line(claims)])

@@ -56,7 +56,8 @@ def test_verify_prints_a_line_per_claim_and_succeeds(capsys):
     assert any("swapped-split" in line and "refuted (as expected)" in line for line in lines)
     good, total = lines[-1].split()[0].split("/")
     assert good == total and int(total) >= 15  # forward claims and the BPTT claims
-    assert any(line.split()[:3] == ["seed-reading", "refuted", "(expected"] for line in lines)
+    assert any(line.split()[:4] == ["ok", "seed-reading", "refuted", "(as"] for line in lines)
+    assert sum("seed-reading" in line for line in lines) == 1  # each claim once (issue 16, finding 7)
 
 
 def test_verify_fails_when_a_claim_does_not_hold(capsys, monkeypatch):

@@ -37,18 +37,18 @@ def test_table_marks_unexpected_verdicts():
     assert table[-1].startswith("2/3 claims as expected")
 
 
-def test_progress_is_announced_for_a_slow_claim(monkeypatch):
-    monkeypatch.setattr(report, "PROGRESS_AFTER", 0.01)
-    release = threading.Event()
+def test_progress_numbers_every_claim_in_order_before_checking_it():
     heard = []
+    release = threading.Event()
 
     def progress(message):
         heard.append(message)
-        release.set()  # the claim finishes only after progress was announced
+        release.set()  # the slow claim finishes only after its progress was announced
 
-    verdicts = report.check_all([Fixed("slow", "proved", wait=release)], progress=progress)
-    assert verdicts[0].holds
-    assert heard == ["[1/1] checking slow …"]
+    claims = [Fixed("fast", "proved"), Fixed("slow", "proved", wait=release), Fixed("last", "refuted")]
+    verdicts = report.check_all(claims, progress=progress)
+    assert [v.status for v in verdicts] == ["proved", "proved", "refuted"]
+    assert heard == ["[1/3] checking fast …", "[2/3] checking slow …", "[3/3] checking last …"]
 
 
 def test_done_hears_every_claim():
