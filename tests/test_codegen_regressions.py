@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import sympy as sp
 from codegen_check import check_module, sigmoid
-from sympy import HadamardPower, Rational
+from sympy import HadamardPower, OneMatrix, Rational
 
 from symlstm import CellBuilder, Sigmoid, Tanh
-from symlstm.algebra import add, hadamard
-from symlstm.codegen import generate_numpy
+from symlstm.algebra import add, hadamard, vector
+from symlstm.codegen import BatchedNumPyPrinter, generate_numpy
 
 SIZES = {"n": 3, "m": 2}
 FUSE = [False, pytest.param(True, marks=pytest.mark.filterwarnings("ignore"))]
@@ -83,3 +83,46 @@ def test_a_power_with_any_exponent(exponent, fuse):
     e = float(exponent)
     check_module(cell_with_power(exponent), lambda P, x, s: {"h": sigmoid(_pre(P, x, s["h"])) ** e}, SIZES,
                  fuse=fuse)
+def cell_with_scaled_power(exponent):
+    """h_t = p ⊙ q_t^∘e with a parameter column p: ∂L/∂p = Σ δh ⊙ q^∘e is printed after the loop."""
+    b, n, m, x, h = _start("power")
+    q = _rnn_gate(b, n, m, h, x, key="q", function=Sigmoid)
+    p = b.param("p", n, 1, "scale")
+    b.update(h, hadamard(p, HadamardPower(q, exponent)))
+    return b.build()
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+@pytest.mark.parametrize("exponent", [Rational(3, 2), Rational(5, 2), sp.Integer(3)])
+def test_a_power_in_the_gradient_of_a_parameter(exponent, fuse):
+    e = float(exponent)
+    check_module(cell_with_scaled_power(exponent), lambda P, x, s: {"h": P["p"] * sigmoid(_pre(P, x, s["h"])) ** e},
+                 SIZES, fuse=fuse)
+
+
+def cell_with_folded_bias():
+    """u_t = tanh(W·[h; x; 𝟏] + b): the bias folded into the weight as a column multiplying 𝟏."""
+    b, n, m, x, h = _start("fold")
+    W, bias = b.param("W", n, n + m + 1, "weight"), b.param("b", n, 1, "bias")
+    u = b.gate("u", weight=W, concat=[h, x, OneMatrix(1, 1)], bias=bias, function=Tanh, doc="gate",
+               labels=["h", "x", "one"])
+    b.update(h, u)
+    return b.build()
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+@pytest.mark.parametrize("T, B", [(3, 2), (1, 3)])  # T·B = n = 3: the wrong code broadcast silently
+def test_a_bias_folded_into_the_weight(T, B, fuse):
+    def step(P, x, s):
+        ones = np.ones((x.shape[0], 1))
+        return {"h": np.tanh(_pre(P, x, s["h"]) + ones @ P["weight_one"].T + P["bias_one"])}
+    check_module(cell_with_folded_bias(), step, SIZES, T=T, B=B, fuse=fuse)
+
+
+def test_a_slice_is_taken_on_the_feature_axis():
+    u, W = vector("u_t", 5), sp.MatrixSymbol("W", 4, 5)
+    printer = BatchedNumPyPrinter({u: "u", W: "W"}, {u})
+    assert printer.doprint(u[1:3, :]) == "u[:, 1:3]"
+    assert printer.doprint(W[1:3, 2:4]) == "W[1:3, 2:4]"
+    u_value = np.arange(10.0).reshape(2, 5)  # two examples
+    assert (eval(printer.doprint(u[1:3, :]), {"u": u_value}) == u_value[:, 1:3]).all()  # noqa: S307

@@ -22,6 +22,7 @@ from sympy import MatMul, MatrixSymbol, Transpose
 
 from symlstm.codegen.kernels import Kernel, elementwise
 from symlstm.codegen.names import Namespace
+from symlstm.codegen.kinds import atom
 from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
 from symlstm.codegen.program import Program
 from symlstm.codegen.statements import NOTES, Statement
@@ -249,7 +250,9 @@ class Passes:
 
     # -- sections ----------------------------------------------------------------------
     def _printer(self, names: dict) -> BatchedNumPyPrinter:
-        return BatchedNumPyPrinter({**self.shared_names(), **names}, self.batched)
+        matrices = {w for st in self.program.layout.stacks for w in st.weights}
+        matrices |= {s for s, (base, _, _) in self.views.items() if base in matrices}
+        return BatchedNumPyPrinter({**self.shared_names(), **names}, self.batched, matrices=matrices)
 
     def _comment(self, statement: Statement) -> str:
         note = f"  [{NOTES[statement.rule]}]" if statement.rule else ""
@@ -465,14 +468,17 @@ class Passes:
         for name, expr in self.program.gradients:
             target = self.parameter(name, "grads")
             section.lines.append(f"# ∂L/∂{self.shown(name)} = Σ_t {text(expr)}  [{NOTES['sum']}]")
-            if expr in done:
-                source = self.parameter(done[expr], "grads")
+            column = len(layout.param(layout.holder(name)).shape) == 2 and expr.shape[1] == 1  # a (k, 1) weight of 𝟏
+            if (expr, column) in done:
+                source = self.parameter(done[expr, column], "grads")
                 section.lines.append(f"{target} = {source}" + ("" if name in layout.parts else ".copy()"))
                 continue
             code = printer.value(expr, shared=True)
+            if column:
+                code = f"{atom(code)}[:, None]"
             if name in layout.parts:  # written into rows of a contiguous array: no contiguous copy first
                 code = re.sub(r"^np\.ascontiguousarray\((.*)\)$", r"\1", code)
             section.lines.append(f"{target} = {code}")
-            done[expr] = name
+            done[expr, column] = name
         section.helpers.update(printer.helpers)
         return section

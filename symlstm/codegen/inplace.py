@@ -33,8 +33,8 @@ class InPlaceStatements:
             return self._print(expr)
         if isinstance(expr, OneMatrix):
             return "1"
-        if isinstance(expr, MatMul) and len(expr.args) == 2 and isinstance(expr.args[1], OneMatrix):
-            return self._print(expr.args[0])
+        if self.kind(expr) == SHARED and not expr.atoms(MatrixSymbol) & self.batched:  # W·𝟏, c·𝟏: no batch
+            return self._print(expr)
         return None
 
     def _into_scratch(self, expr: MatrixExpr, lines: list[str]) -> str:
@@ -79,7 +79,7 @@ class InPlaceStatements:
             base = self._operand(expr.base, lines)
             if expr.exp == 2:
                 return lines + [f"np.multiply({base}, {base}, out={target})"]
-            return lines + [f"np.power({base}, {self._print(expr.exp)}, out={target})"]
+            return lines + [f"np.power({base}, {self.exponent(expr.exp)}, out={target})"]
         if isinstance(expr, HadamardProduct):
             return self._assign_product_chain(target, expr)
         if isinstance(expr, MatAdd):
