@@ -11,7 +11,8 @@ from codegen_check import check_module, sigmoid
 from sympy import HadamardPower, OneMatrix, Rational
 
 from symlstm import CellBuilder, Sigmoid, Tanh
-from symlstm.algebra import add, hadamard, vector
+from symlstm.algebra import add, hadamard, matmul, vector
+from symlstm.functions import elementwise
 from symlstm.codegen import BatchedNumPyPrinter, generate_numpy
 
 SIZES = {"n": 3, "m": 2}
@@ -126,3 +127,16 @@ def test_a_slice_is_taken_on_the_feature_axis():
     assert printer.doprint(W[1:3, 2:4]) == "W[1:3, 2:4]"
     u_value = np.arange(10.0).reshape(2, 5)  # two examples
     assert (eval(printer.doprint(u[1:3, :]), {"u": u_value}) == u_value[:, 1:3]).all()  # noqa: S307
+
+
+def cell_whose_state_is_not_read():
+    """h_t = tanh(W·x_t): δh_{t-1} = 0 (FINDINGS-fuzz F2: "cannot assign ZeroMatrix node 0")."""
+    b, n, m, x, h = _start("unread")
+    W = b.param("W", n, m, "weight")
+    b.update(h, elementwise(Tanh, matmul(W, x)))
+    return b.build()
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_a_state_its_update_does_not_read(fuse):
+    check_module(cell_whose_state_is_not_read(), lambda P, x, s: {"h": np.tanh(x @ P["W"].T)}, SIZES, fuse=fuse)

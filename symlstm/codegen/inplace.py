@@ -15,7 +15,17 @@ with sub-expressions in scratch arrays (``_s0``) the caller allocates once, befo
 
 from __future__ import annotations
 
-from sympy import HadamardPower, HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose
+from sympy import (
+    HadamardPower,
+    HadamardProduct,
+    MatAdd,
+    MatMul,
+    MatrixExpr,
+    MatrixSymbol,
+    OneMatrix,
+    Transpose,
+    ZeroMatrix,
+)
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.codegen.kinds import COL, ROW, SHARED, CodegenError, atom
@@ -33,6 +43,8 @@ class InPlaceStatements:
             return self._print(expr)
         if isinstance(expr, OneMatrix):
             return "1"
+        if isinstance(expr, ZeroMatrix):  # δh_{t-1} = 0 for a state its own update does not read
+            return "0"
         if self.kind(expr) == SHARED and not expr.atoms(MatrixSymbol) & self.batched:  # W·𝟏, c·𝟏: no batch
             return self._print(expr)
         return None
