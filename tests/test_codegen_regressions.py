@@ -140,3 +140,13 @@ def cell_whose_state_is_not_read():
 @pytest.mark.parametrize("fuse", FUSE)
 def test_a_state_its_update_does_not_read(fuse):
     check_module(cell_whose_state_is_not_read(), lambda P, x, s: {"h": np.tanh(x @ P["W"].T)}, SIZES, fuse=fuse)
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_a_composed_function_in_one_equation(fuse):
+    """FINDINGS-fuzz F1: h_t = tanh(σ(W·x_t)) written as one equation."""
+    from symlstm.functions import Sigmoid as S
+    b, n, m, x, h = _start("nested")
+    W = b.param("W", n, m, "weight")
+    b.update(h, elementwise(Tanh, elementwise(S, matmul(W, x))))
+    check_module(b.build(), lambda P, x, s: {"h": np.tanh(sigmoid(x @ P["W"].T))}, SIZES, fuse=fuse)
