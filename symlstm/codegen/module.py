@@ -268,6 +268,9 @@ def generate_numpy(cell: CellSpec, dtype: str | type = "float64", *, fuse: bool 
     if cell.is_concrete:
         raise CodegenError(f"generate code from the cell at symbolic sizes, not {cell.describe()}")
     check_source_strings(cell)
+    if not cell.inputs:
+        raise CodegenError(f"cell {cell.name!r} has no input: a generated module reads the number of steps T and "
+                           "the batch B from its input sequence; declare one with CellBuilder.input")
     return _Module(cell, dtype, fuse).source()
 
 

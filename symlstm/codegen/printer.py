@@ -142,6 +142,8 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
         A factor 𝟏 sums: ``W·𝟏`` is the row sums of W (``np.sum(W, axis=1)``; a (k,) column times the 1×1
         𝟏 is itself), ``𝟏ᵀ·v`` (1×k times a batched column) the sum of v's entries, ``(B, 1)``."""
         coeff, factors = expr.as_coeff_matrices()
+        factors = [OneMatrix(*f.shape) if isinstance(f, Transpose) and isinstance(f.arg, OneMatrix) else f
+                   for f in factors]  # 𝟏ᵀ is 𝟏
         code, kind = self._print(factors[0]), self.kind(factors[0])
         left = factors[0]
         for right in factors[1:]:
@@ -153,8 +155,10 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
                     code = f"np.sum({atom(code)}, axis=1)"
                 left = None
                 continue
-            if isinstance(left, OneMatrix) and left.shape[0] == 1 and rkind == COL:  # 𝟏ᵀ·v = Σ_k v_k
-                code, kind, left = f"np.sum({self._print(right)}, axis=1, keepdims=True)", COL, None
+            if isinstance(left, OneMatrix) and rkind == COL:  # 𝟏·v: Σ_k v_k in every row, (B, 1) broadcasting
+                one = left.shape[1] == 1  # 𝟏_{r×1}·s with s 1×1 is s in every row
+                code = self._print(right) if one else f"np.sum({self._print(right)}, axis=1, keepdims=True)"
+                kind, left = COL, None
                 continue
             if isinstance(right, OneMatrix) and kind == COL and right.shape == (1, 1):
                 left = None

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy import MatAdd, MatMul, MatrixExpr, MatrixSymbol, Transpose, ZeroMatrix
+from sympy import BlockMatrix, MatAdd, MatMul, MatrixExpr, MatrixSlice, MatrixSymbol, Transpose, ZeroMatrix
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.algebra import add, matmul
@@ -155,10 +155,22 @@ def _stack_backward(stack: Stack, expr: MatrixExpr, adjoint_of: dict) -> MatrixE
     return terms[0] if len(terms) == 1 else MatAdd(*terms)
 
 
+def _plain_blocks(expr: MatrixExpr) -> MatrixExpr:
+    """``expr`` without one-block concatenations and slices of all of a matrix (``(δa·[x]ᵀ)[:, :]`` → ``δa·xᵀ``)."""
+    def plain(e):
+        if isinstance(e, BlockMatrix) and e.blocks.shape == (1, 1):
+            return e.blocks[0, 0]
+        if isinstance(e, MatrixSlice) and e.shape == e.parent.shape:
+            return e.parent
+        return e
+    return expr.replace(lambda e: isinstance(e, (BlockMatrix, MatrixSlice)), plain)
+
+
 def _stack_gradient(stack: Stack, per_gate: list[MatrixExpr], adjoint_of: dict) -> MatrixExpr:
     """``[δa_{i,t}·R; δa_{f,t}·R; …] = δA_t·R`` (rule ``stacked``); refuses any other form."""
     rests = set()
     for gate, expr in zip(stack.gates, per_gate):
+        expr = _plain_blocks(expr)
         adj = adjoint_of[gate.preactivation]
         factors = expr.args if isinstance(expr, MatMul) else (expr,)
         if factors[0] != adj:
@@ -247,7 +259,7 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
     adjoint_of = bptt.adjoint_of
     step = []
     for a in bptt.step:
-        rhs = by_name(a.rhs, named)
+        rhs = _plain_blocks(by_name(a.rhs, named))
         stacked = rhs
         for stack in layout.stacks:
             stacked = _stack_backward(stack, stacked, adjoint_of)
