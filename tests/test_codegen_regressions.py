@@ -150,3 +150,24 @@ def test_a_composed_function_in_one_equation(fuse):
     W = b.param("W", n, m, "weight")
     b.update(h, elementwise(Tanh, elementwise(S, matmul(W, x))))
     check_module(b.build(), lambda P, x, s: {"h": np.tanh(sigmoid(x @ P["W"].T))}, SIZES, fuse=fuse)
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_a_bias_named_like_a_stacked_weight(fuse):
+    """A gate's bias named ``weight_hh`` beside the stacked weight ``weight_hh`` of its block labelled hh."""
+    b, n, m, x, h = _start("bias_name")
+    W, bias = b.param("W", n, n + m, "weight"), b.param("weight_hh", n, 1, "a bias named like a weight")
+    u = b.gate("u", weight=W, concat=[h, x], bias=bias, function=Tanh, doc="gate", labels=["hh", "x"])
+    b.update(h, u)
+    check_module(b.build(), lambda P, x, s: {"h": np.tanh(_pre(P, x, s["h"]))}, SIZES, fuse=fuse)
+
+
+def test_labels_that_give_two_weights_one_name_are_refused():
+    from symlstm.codegen import CodegenError
+    b, n, m, x, h = _start("labels")
+    W, bias = b.param("W", n, n + n, "weight"), b.param("b", n, 1, "bias")
+    g = b.let("g_t", hadamard(h, h), "square")
+    u = b.gate("u", weight=W, concat=[h, g], bias=bias, function=Tanh, doc="gate", labels=["h", "hh"])
+    b.update(h, add(u, matmul(b.param("V", n, m, "input weight"), x)))
+    with pytest.raises(CodegenError, match="weight_hh"):
+        generate_numpy(b.build())

@@ -25,7 +25,7 @@ from symlstm.codegen.names import Namespace
 from symlstm.codegen.kinds import atom
 from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
 from symlstm.codegen.program import Program
-from symlstm.codegen.statements import NOTES, Statement
+from symlstm.codegen.statements import NOTES, Statement, notes
 from symlstm.printing.text import TextPrinter
 
 _PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), (r"\tilde{a}", "ã"), ("\\", ""))
@@ -81,6 +81,8 @@ class Passes:
         if clash:
             raise CodegenError(f"cell {self.cell.name!r} uses the reserved name(s) {clash} for its sizes")
         self._name_everything()
+        #: The comment of each rule: a claim cited only if ``symlstm verify`` checks it for this cell.
+        self.notes = notes(self.cell)
         self.states = {st.previous.symbol: (st, "prev") for st in self.cell.states}
         self.states.update({st.current.symbol: (st, "cur") for st in self.cell.states})
         #: The (B, k) array carrying each state's adjoint from step t + 1 to step t (``δh_{t-1}`` → ``δh_t``);
@@ -255,7 +257,7 @@ class Passes:
         return BatchedNumPyPrinter({**self.shared_names(), **names}, self.batched, matrices=matrices)
 
     def _comment(self, statement: Statement) -> str:
-        note = f"  [{NOTES[statement.rule]}]" if statement.rule else ""
+        note = f"  [{self.notes[statement.rule]}]" if statement.rule else ""
         over = self.program.overwrites.get(statement.lhs)
         over = f", in place of {text(over)}" if over is not None else ""
         return f"# {text(statement.lhs)} = {text(statement.rhs)}{over}{note}"
