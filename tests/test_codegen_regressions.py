@@ -171,3 +171,18 @@ def test_labels_that_give_two_weights_one_name_are_refused():
     b.update(h, add(u, matmul(b.param("V", n, m, "input weight"), x)))
     with pytest.raises(CodegenError, match="weight_hh"):
         generate_numpy(b.build())
+
+
+def test_a_repeated_term_of_a_sum_is_counted():
+    """A sum holding one term twice keeps both through the common sub-expressions (codegen/cse.py)."""
+    from symlstm.codegen.cse import counted, cse
+    from symlstm.codegen.statements import Statement
+    A, C = vector("A", 3), vector("C", 3)
+    twice = sp.MatAdd(hadamard(A, C), hadamard(A, C), A, evaluate=False)
+    out = cse([Statement(vector("y", 3), twice), Statement(vector("z", 3), hadamard(A, C))], {})
+    values = {A: sp.Matrix([1, 2, 3]), C: sp.Matrix([4, 5, 6])}
+    known = dict(values)
+    for s in out:
+        known[s.lhs] = sp.Matrix(s.rhs.xreplace(known).doit())
+    assert known[vector("y", 3)] == sp.Matrix([9, 22, 39])
+    assert counted(sp.MatAdd(A, A, evaluate=False)) == 2 * A

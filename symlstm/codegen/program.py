@@ -45,6 +45,7 @@ from symlstm.bptt import BPTT
 from symlstm.codegen.layout import Layout, Stack
 from symlstm.codegen.printer import CodegenError
 from symlstm.codegen.statements import Statement
+from symlstm.codegen.cse import cse
 from symlstm.codegen.tanh_form import TanhForm
 from symlstm.functions import scalar_function
 from symlstm.printing.text import text
@@ -182,44 +183,6 @@ def _stack_gradient(stack: Stack, per_gate: list[MatrixExpr], adjoint_of: dict) 
     return MatMul(stack.adjoint, *rest) if rest else stack.adjoint
 
 
-def _cse(statements: list[Statement], idents: dict) -> list[Statement]:
-    """Name the sub-expressions computed more than once (rule ``cse``); constants such as 𝟏 stay inline.
-
-    Each named sub-expression goes right before the first equation that needs it.
-    """
-    symbols = (MatrixSymbol(f"_x{k}", 1, 1) for k in range(10**6))
-    # element-wise nodes as atoms: SymPy's cse would otherwise name a Lambda shared by two of them (σ(c_t) and
-    # σ(a_g) share Lambda(d, σ(d))) and fail to rebuild the nodes around the name
-    nodes = sorted({n for s in statements for n in s.rhs.atoms(ElementwiseApplyFunction)}, key=sp.default_sort_key)
-    opaque = {n: MatrixSymbol(f"_e{k}", *n.shape) for k, n in enumerate(nodes)}
-    back = {v: k for k, v in opaque.items()}
-    replacements, reduced = sp.cse([s.rhs.xreplace(opaque) for s in statements], symbols=symbols)
-    replacements = [(sym, value.xreplace(back)) for sym, value in replacements]
-    reduced = [r.xreplace(back) for r in reduced]
-    inline, kept = {}, []
-    for sym, value in replacements:
-        value = value.xreplace(inline)
-        if value.atoms(MatrixSymbol):
-            kept.append((sym, value))
-        else:
-            inline[sym] = value
-    reduced = [r.xreplace(inline) for r in reduced]
-    first: dict = {}
-    for sym, _value in reversed(kept):  # a replacement is needed where its first user is
-        users = [k for k, r in enumerate(reduced) if sym in r.atoms(MatrixSymbol)]
-        users += [first[other] for other, v in kept if other in first and sym in v.atoms(MatrixSymbol)]
-        first[sym] = min(users)
-    names = {}
-    for number, (sym, value) in enumerate(kept):
-        names[sym] = MatrixSymbol(f"c_{{{number}}}", *value.shape)
-        idents[names[sym]] = f"cse{number}"
-    out = []
-    for k, (s, rhs) in enumerate(zip(statements, reduced)):
-        out += [Statement(names[sym], value.xreplace(names), "cse") for sym, value in kept if first[sym] == k]
-        out.append(Statement(s.lhs, rhs.xreplace(names), s.rule))
-    return out
-
-
 def _touches(symbol: MatrixSymbol, reads: set[MatrixSymbol], views: dict) -> bool:
     """Whether reading ``reads`` reads ``symbol``, directly, through the stack it is rows of, or as its stack."""
     base = views[symbol][0] if symbol in views else None
@@ -264,7 +227,7 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
         for stack in layout.stacks:
             stacked = _stack_backward(stack, stacked, adjoint_of)
         step.append(Statement(a.lhs, stacked, "stacked" if stacked != rhs else ""))
-    step = _cse(step, idents)
+    step = cse(step, idents)
     outgoing = set(bptt.outgoing.values())
     backward, after = [], []
     for k, s in enumerate(step):
