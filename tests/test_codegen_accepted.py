@@ -122,3 +122,20 @@ def test_a_cell_with_no_input_is_refused_by_name():
     b.update(h, elementwise(Tanh, matmul(b.param("W", n, n, "weight"), h)))
     with pytest.raises(CodegenError, match="no input"):
         generate_numpy(b.build())
+
+
+def test_the_module_names_the_state_its_loss_reads():
+    """Finding 15: the per-step loss reads the first declared state; the module says which (OUTPUTS)."""
+    from symlstm.codegen import compile_numpy
+    b = CellBuilder("two_states", "two states, c declared first")
+    n, m = b.size("n", "hidden"), b.size("m", "input")
+    x = b.input("x_t", m, "input")
+    c, h = b.state("c", n, "memory"), b.state("h", n, "hidden")
+    W = b.param("W", n, m, "weight")
+    c_t = b.update(c, add(c, matmul(W, x)))
+    b.update(h, elementwise(Tanh, c_t))
+    module = compile_numpy(b.build())
+    assert module.OUTPUTS == ("c",)
+    assert "dcs (T, B, n) is ∂L/∂c_t" in module.__doc__
+    check_module(b.build(), lambda P, x, s: {"c": s["c"] + x @ P["W"].T, "h": np.tanh(s["c"] + x @ P["W"].T)},
+                 SIZES)

@@ -208,7 +208,8 @@ class _Module:
                 f"    {'; '.join(arrays)}, initial states zeros if None;",
                 f"    returns {returns}.",
                 f"forward_backward(params, {self.signature()}) -> ({outputs}, grads)",
-                f"    {'; '.join(upstream)}; {finals}: extra gradients on the final states, zeros if None.",
+                f"    {'; '.join(upstream)} (OUTPUTS: the states a per-step loss reads; the first declared);",
+                f"    {finals}: extra gradients on the final states, zeros if None.",
                 f"    grads: the gradient for every parameter, and for {keys}.", "",
                 "Large internal arrays are kept from one call to the next; release_workspace() frees them.",
                 '"""']
@@ -224,7 +225,9 @@ class _Module:
                   f"SIZES = {dict((s.name, doc) for s, doc in self.cell.sizes)!r}",
                   "PARAMS = {" + ", ".join(f"{prm.name!r}: {tuple(str(d).replace(' ', '') for d in prm.shape)!r}"
                                            for prm in lay.params) + "}",
-                  f"SIZE_SOURCES = {sources!r}", "", "",
+                  f"SIZE_SOURCES = {sources!r}",
+                  f"OUTPUTS = {tuple(r.state for r in self.recurrence if r.upstream is not None)!r}"
+                  "  # the states a loss reads at every step (forward_backward's upstream gradients)", "", "",
                   f"def param_shapes({', '.join(self.sizes)}):",
                   '    """The shape of every parameter for the given sizes."""',
                   "    return {" + ", ".join(f'"{prm.name}": {_shape(prm.shape)}' for prm in lay.params) + "}", "", ""]
