@@ -21,12 +21,12 @@ import sympy as sp
 from sympy import MatMul, MatrixSymbol, Transpose
 
 from symlstm.codegen.kernels import Kernel, elementwise
+from symlstm.codegen.names import Namespace
 from symlstm.codegen.printer import BatchedNumPyPrinter, CodegenError
 from symlstm.codegen.program import Program
 from symlstm.codegen.statements import NOTES, Statement
 from symlstm.printing.text import TextPrinter
 
-RESERVED = {"np", "weights", "t", "T", "B", "params", "grads", "sizes", "DTYPE"}
 _PLAIN = ((r"\delta ", "δ"), (r"^{\mathrm{in}}", "^in"), (r"\tilde{a}", "ã"), ("\\", ""))
 
 
@@ -74,17 +74,14 @@ class Passes:
     def __init__(self, program: Program):
         self.program = program
         self.cell = program.layout.cell
-        self.ident = dict(program.idents)
         self.views = program.views
         self.batched = self._batched()
-        names = {self.ident[s] for s in self.batched if s in self.ident} | {s.name for s in self.cell.size_symbols}
-        clash = sorted(names & RESERVED)
+        clash = sorted({s.name for s in self.cell.size_symbols if s.name in Namespace()})
         if clash:
-            raise CodegenError(f"cell {self.cell.name!r} uses the reserved name(s) {clash} for its values")
+            raise CodegenError(f"cell {self.cell.name!r} uses the reserved name(s) {clash} for its sizes")
+        self._name_everything()
         self.states = {st.previous.symbol: (st, "prev") for st in self.cell.states}
         self.states.update({st.current.symbol: (st, "cur") for st in self.cell.states})
-        self.inputs = {v.symbol: f"{v.ident}s" for v in self.cell.inputs}
-        self.upstream = {r.upstream: f"d{r.state}s" for r in program.bptt.recurrence if r.upstream is not None}
         #: The (B, k) array carrying each state's adjoint from step t + 1 to step t (``δh_{t-1}`` → ``δh_t``);
         #: the incoming adjoint shares it unless it is kept for every step or read after the outgoing one.
         self.buffers = {}
@@ -97,6 +94,53 @@ class Passes:
         #: The arrays kept for every step by the forward pass and by the backward pass, in order.
         self.kept_forward = sorted((s for s in program.stored if s in forward), key=self.storage)
         self.kept_backward = sorted((s for s in program.stored if s not in forward), key=self.storage)
+
+    def _name_everything(self) -> None:
+        """Every Python name of the module's values, from one :class:`~.names.Namespace`: the cell's own names
+        first (sizes, then its variables' identifiers), then the module parameters' locals, the functions'
+        array arguments and every name the generator invents (a wanted name held by another becomes
+        ``<name>_2``; symbols of one array wanting one name share it)."""
+        p, cell = self.program, self.cell
+        self.namespace = ns = Namespace({s.name for s in cell.size_symbols})
+        own = {v.symbol: ns.fresh(v.ident) for v in cell.variables}
+        invented: dict[tuple, str] = {}
+
+        def invent(want: str, array: tuple | None = None) -> str:
+            key = (want, array)
+            if key not in invented:
+                invented[key] = ns.fresh(want)
+            return invented[key]
+
+        #: The local name of each internal parameter (``weight_hh``, a kept ``W_nx``; see ``layout.parts``).
+        self.local = {v.ident: own[v.symbol] for v in p.layout.kept}
+        for param in p.layout.params:
+            for name in p.layout.rows_of(param.name):
+                if name not in self.local:
+                    self.local[name] = invent(name)
+        #: The array arguments of the module's functions: inputs ``xs``, upstream ``dhs``, initial ``h0``, final ``dhT``.
+        self.inputs = {v.symbol: ns.fresh(f"{own[v.symbol]}s") for v in cell.inputs}
+        self.upstream = {r.upstream: ns.fresh(f"d{r.state}s") for r in p.bptt.recurrence if r.upstream is not None}
+        self.initial = {st.name: ns.fresh(f"{st.name}0") for st in cell.states}
+        self.final = {st.name: ns.fresh(f"d{st.name}T") for st in cell.states}
+        def array(symbol: MatrixSymbol) -> tuple:  # which array a symbol is: its stack's rows, or itself
+            base, lo, hi = self.views.get(symbol, (symbol, 0, symbol.shape[0]))
+            return (base, 0, base.shape[0]) if (lo, hi) == (0, base.shape[0]) else (base, lo, hi)
+
+        # symbols for one array that want one name share it (tanh form's ã_{f,t} in the rows of a_{f,t}); a
+        # symbol for another array wanting a taken name gets a fresh one (δa_t of a cell's a_t beside the stack's δA_t)
+        for symbol in own:
+            if symbol in p.idents:
+                invented[(p.idents[symbol], array(symbol))] = own[symbol]
+        self.ident = {symbol: own[symbol] if symbol in own else invent(want, array(symbol))
+                      for symbol, want in p.idents.items()}
+        self._derived: dict[tuple[str, str], str] = {}
+
+    def derived(self, name: str, suffix: str) -> str:
+        """The name for ``name`` + ``suffix`` (``h_all``, ``x_seq``, ``weight_hh_T``), the same every time."""
+        key = (name, suffix)
+        if key not in self._derived:
+            self._derived[key] = self.namespace.fresh(name + suffix)
+        return self._derived[key]
 
     def base(self, symbol: MatrixSymbol) -> MatrixSymbol:
         """The stack ``symbol`` is rows of, or ``symbol`` itself."""
@@ -152,14 +196,14 @@ class Passes:
     def storage(self, symbol: MatrixSymbol) -> str:
         """The (T, B, k) array of a value kept for every step."""
         if symbol in self.states:
-            return f"{self.states[symbol][0].name}_all"
-        return f"{self.ident[symbol]}_all"
+            return self.derived(self.states[symbol][0].name, "_all")
+        return self.derived(self.ident[symbol], "_all")
 
     def step_code(self, symbol: MatrixSymbol) -> str | None:
         """The code of ``symbol`` at step t (None for a (B, k) array allocated before the loop)."""
         if symbol in self.states:
             state, when = self.states[symbol]
-            return f"{state.name}_all[t]" if when == "prev" else f"{state.name}_all[t + 1]"
+            return f"{self.storage(symbol)}[t]" if when == "prev" else f"{self.storage(symbol)}[t + 1]"
         if symbol in self.inputs:
             return f"{self.inputs[symbol]}[t]"
         if symbol in self.upstream:
@@ -174,7 +218,7 @@ class Passes:
         if symbol in self.states:
             state, when = self.states[symbol]
             rows = "[:-1]" if when == "prev" else "[1:]"
-            return f"{state.name}_all{rows}.reshape({shape})"
+            return f"{self.storage(symbol)}{rows}.reshape({shape})"
         if symbol in self.inputs:
             return f"{self.inputs[symbol]}.reshape({shape})"
         if symbol in self.program.stored:
@@ -193,10 +237,10 @@ class Passes:
     def shared_names(self) -> dict[MatrixSymbol, str]:
         """Names of the parameters, the values prepared from them, and their row blocks (``weight_hh[n:2*n]``)."""
         p = self.program
-        names = {v.symbol: v.ident for v in p.layout.kept}
+        names = {v.symbol: self.ident[v.symbol] for v in p.layout.kept}
         names.update({s.lhs: self.ident[s.lhs] for s in p.prepared})
         for stack in p.layout.stacks:
-            names.update({w: w.name for w in stack.weights})
+            names.update({w: self.local[w.name] for w in stack.weights})
             names[stack.bias] = self.ident[stack.bias]
         for symbol, (base, _, _) in self.views.items():
             if base in names:
@@ -247,7 +291,7 @@ class Passes:
                 bindings.append(f"{' = '.join(sorted(group))} = {code}")
         for weight in sorted(self._left_factors(statements), key=lambda w: w.name):
             # W·v is v @ Wᵀ: a contiguous copy of Wᵀ made once makes every step's GEMM a plain (NN) one
-            name = f"{self.shared_names()[weight]}_T"
+            name = self.derived(self.shared_names()[weight], "_T")
             names[Transpose(weight)] = name
             section.setup.append(f"{name} = np.ascontiguousarray({self.shared_names()[weight]}.T)"
                                  "  # contiguous, for the loop's GEMM")
@@ -358,7 +402,7 @@ class Passes:
         bases = {self.views[s][0] for s in used if s in self.views and s in self.batched}
         for symbol in sorted(used | bases, key=lambda s: s.name):
             if symbol in self.batched and symbol not in self.views:
-                names[symbol] = f"{self.ident[symbol]}_seq"
+                names[symbol] = self.derived(self.ident[symbol], "_seq")
                 section.lines.append(f"{names[symbol]} = {targets.get(symbol) or self.seq_code(symbol)}")
         for symbol in sorted(used & set(self.views), key=lambda s: s.name):
             if symbol in self.batched:

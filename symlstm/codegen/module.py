@@ -59,10 +59,11 @@ class _Module:
         self.sizes = [s.name for s in cell.size_symbols]
         self.recurrence = self.program.bptt.recurrence
         self.helpers: dict[str, str] = {}
-        self.inputs = [f"{v.ident}s" for v in cell.inputs]
-        self.initial = [f"{s.name}0" for s in cell.states]
-        self.upstream = [f"d{r.state}s" for r in self.recurrence if r.upstream is not None]
-        self.final = [f"d{s.name}T" for s in cell.states]
+        passes = self.passes
+        self.inputs = [passes.inputs[v.symbol] for v in cell.inputs]
+        self.initial = [passes.initial[s.name] for s in cell.states]
+        self.upstream = [passes.upstream[r.upstream] for r in self.recurrence if r.upstream is not None]
+        self.final = [passes.final[s.name] for s in cell.states]
         self.arrays = ", ".join(self.inputs + self.initial)
         self.all_sizes = ", ".join(["T", "B", *self.sizes])
         self.kept = ", ".join(self.passes.storage(s) for s in self.passes.kept_forward)
@@ -80,7 +81,8 @@ class _Module:
         used = words(code)
         lay, passes = self.layout, self.passes
         internal = [name for prm in lay.params for name in lay.rows_of(prm.name)]
-        lines = [f"{name} = {passes.parameter(name, 'weights')}" for name in internal if name in used]
+        lines = [f"{passes.local[name]} = {passes.parameter(name, 'weights')}" for name in internal
+                 if passes.local[name] in used]
         for st in lay.stacks:
             name = passes.ident[st.bias]
             if name in used:
@@ -119,7 +121,7 @@ class _Module:
             if s in passes.states:
                 body += [f"{passes.storage(s)} = np.empty((T + 1, B, {self._rows(s)}), DTYPE)  "
                          f"# {text(s)} for every step; row 0 is the initial state",
-                         f"{passes.storage(s)}[0] = {passes.states[s][0].name}0"]
+                         f"{passes.storage(s)}[0] = {passes.initial[passes.states[s][0].name]}"]
             else:
                 body.append(f'{passes.storage(s)} = _workspace("{passes.storage(s)}", (T, B, {self._rows(s)}))'
                             f"  # {text(s)} for every step")
@@ -136,7 +138,7 @@ class _Module:
         return f"_keep({', '.join(f'{name}={name}' for name in internal)})"
 
     def forward(self) -> list[str]:
-        states = ", ".join(f"{st.name}_all[1:]" for st in self.cell.states)
+        states = ", ".join(f"{self.passes.storage(st.current.symbol)}[1:]" for st in self.cell.states)
         return [f"def forward(params, {', '.join(self.inputs + [f'{n}=None' for n in self.initial])}):",
                 '    """The states after every step (see the module docstring)."""',
                 f"    weights, {self.arrays}, ({self.all_sizes}) = _inputs(params, {self.arrays})",
@@ -154,7 +156,7 @@ class _Module:
         for r, final in zip(self.recurrence, self.final):
             rows, buf = self._rows(r.incoming), passes.buffers[r.outgoing]
             if r.upstream is not None:
-                up = f"d{r.state}s"
+                up = passes.upstream[r.upstream]
                 body.append(f'{up} = _check("{up}", _array("{up}", {up}), (T, B, {rows}), "(T, B, {rows})", sizes)')
             body.append(f"{buf} = np.zeros((B, {rows}), DTYPE) if {final} is None else "
                         f'_check("{final}", _array("{final}", {final}), (B, {rows}), "(B, {rows})", sizes).copy()')
@@ -178,7 +180,7 @@ class _Module:
         compute += after.lines + [line for line in grads.lines if line not in after.lines]  # names bound once
         compute += [f'grads["{name}"] = {passes.buffers[r.outgoing]}' for r, name in zip(self.recurrence, self.initial)]
         compute.append(self._keep(passes.kept_forward + passes.kept_backward))
-        compute.append(f"return {', '.join(f'{st.name}_all[1:]' for st in self.cell.states)}, grads")
+        compute.append(f"return {', '.join(f'{passes.storage(st.current.symbol)}[1:]' for st in self.cell.states)}, grads")
         body += self._parameters(compute) + compute
         return [f"def forward_backward(params, {self.signature()}):",
                 '    """Forward pass, then backpropagation through time (see the module docstring)."""',
