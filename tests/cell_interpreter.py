@@ -81,6 +81,12 @@ def _function_of(node: ElementwiseApplyFunction):
     return scalar_formula(lam)
 
 
+def _batched(arrays: list) -> list:
+    """``arrays`` with the batch axis (0) broadcast to the largest; the other axes untouched."""
+    batch = max(a.shape[0] for a in arrays)
+    return [np.broadcast_to(a, (batch, *a.shape[1:])) for a in arrays]
+
+
 def _int(size, sizes) -> int:
     return int(sp.sympify(size).xreplace(sizes))
 
@@ -125,8 +131,8 @@ def compile_expr(expr, sizes: dict):
     if isinstance(expr, BlockMatrix):
         grid = [[compile_expr(block, sizes) for block in row] for row in expr.blocks.tolist()]
         def block(env):
-            rows = [np.concatenate(np.broadcast_arrays(*[b(env) for b in row]), axis=2) for row in grid]
-            return np.concatenate(np.broadcast_arrays(*rows), axis=1)
+            rows = [np.concatenate(_batched([b(env) for b in row]), axis=2) for row in grid]
+            return np.concatenate(_batched(rows), axis=1)
         return block
     if isinstance(expr, Transpose):
         inner = compile_expr(expr.arg, sizes)
