@@ -1,4 +1,5 @@
-"""Hypothesis profiles: "ci" (bounded, derandomised; chosen when the CI variable is set) and "dev".
+"""Hypothesis profiles: "ci" (bounded, derandomised; chosen when the CI variable is set), "dev", and
+"thorough" (``pytest --hypothesis-profile=thorough``: 3000 random cells in test_random_cells.py).
 
 Override with ``HYPOTHESIS_PROFILE=dev|ci``. Tests set ``max_examples`` only to lower it further.
 """
@@ -9,6 +10,7 @@ from hypothesis import settings
 
 settings.register_profile("ci", max_examples=30, derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=3000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
