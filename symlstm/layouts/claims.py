@@ -193,9 +193,11 @@ def run_convert(src: str, dst: str, cell: CellSpec, kind: Kind, src_specs, dst_s
                 numbers |= _blocks_of(matrix, spec, dims, tensors[spec.name])
         pre = get_format(fmt).preactivations(tensors, kind, v)
         sides.append((fmt, [explicit(simplify(pre[row]).xreplace(numbers)) for row in kind.rows]))
-    others = set().union(*(m.atoms(MatrixSymbol) for _, rows in sides for m in rows)) - set(tensors)
-    point = {s: sp.ImmutableMatrix(*s.shape, [sp.Rational(int(k), 8) for k in rng.integers(-16, 17, int(s.shape[0] * s.shape[1]))])
-             for s in sorted(others, key=lambda s: s.name)}
+    others = set().union(*(m.atoms(MatrixSymbol) for _, rows in sides for m in rows))  # x, h, c, …: the arrays are in
+    point = {}
+    for symbol in sorted(others, key=lambda s: s.name):
+        rows, cols = (int(d) for d in symbol.shape)
+        point[symbol] = sp.ImmutableMatrix(rows, cols, [sp.Rational(int(k), 8) for k in rng.integers(-16, 17, rows * cols)])
     (left_fmt, left), (right_fmt, right) = sides
     for row, a, b in zip(kind.rows, left, right):
         a, b = explicit(a.xreplace(point)), explicit(b.xreplace(point))
