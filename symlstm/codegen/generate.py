@@ -196,5 +196,9 @@ class Passes(Fusion, Storage):
                 code = re.sub(r"^np\.ascontiguousarray\((.*)\)$", r"\1", code)
             section.lines.append(f"{target} = {code}")
             done[expr, column] = name
+        for param in layout.params:  # a parameter nothing the loss depends on reads: its gradient is 0
+            if not any(layout.holder(name) == param.name for name in computed):
+                shape = ", ".join(self.size(d) for d in param.shape) + ("," if len(param.shape) == 1 else "")
+                section.lines.append(f'grads["{param.name}"] = np.zeros(({shape}), DTYPE)  # nothing reads it')
         section.helpers.update(printer.helpers)
         return section
