@@ -11,7 +11,7 @@ from codegen_check import check_module, sigmoid
 from sympy import HadamardPower, OneMatrix, Rational
 
 from symlstm import CellBuilder, Sigmoid, Tanh
-from symlstm.algebra import add, hadamard, matmul, vector
+from symlstm.algebra import add, concat, hadamard, matmul, vector
 from symlstm.functions import elementwise
 from symlstm.codegen import BatchedNumPyPrinter, generate_numpy
 
@@ -186,3 +186,36 @@ def test_a_repeated_term_of_a_sum_is_counted():
         known[s.lhs] = sp.Matrix(s.rhs.xreplace(known).doit())
     assert known[vector("y", 3)] == sp.Matrix([9, 22, 39])
     assert counted(sp.MatAdd(A, A, evaluate=False)) == 2 * A
+
+
+def test_fuzz_f4_rational_power_of_an_activation():
+    """FINDINGS-fuzz F4: h_t = σ(W·x)^∘(3/2) + U·h_{t-1}: ∂L/∂W was off by 0.67."""
+    b, n, m, x, h = _start("f4")
+    W, U = b.param("W", n, m, "w"), b.param("U", n, n, "u")
+    b.update(h, add(HadamardPower(elementwise(Sigmoid, matmul(W, x)), Rational(3, 2)), matmul(U, h)))
+    check_module(b.build(), lambda P, x, s: {"h": sigmoid(x @ P["W"].T) ** 1.5 + s["h"] @ P["U"].T}, SIZES)
+
+
+def test_fuzz_f5_a_parameter_nothing_used_reads_has_a_zero_gradient():
+    """FINDINGS-fuzz F5: a parameter only an unused intermediate reads: grads has it, zeros."""
+    b, n, m, x, h = _start("f5")
+    W, U, V = b.param("W", n, m, "w"), b.param("U", n, n, "u"), b.param("V", n, m, "v")
+    b.let("y", matmul(V, x), "nobody reads y")
+    b.update(h, add(matmul(W, x), matmul(U, h)))
+    module = check_module(b.build(), lambda P, x, s: {"h": x @ P["W"].T + s["h"] @ P["U"].T}, SIZES)
+    assert set(module.PARAMS) == {"W", "U", "V"}
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="open: SymPy's cse names the size n + m of the "
+                   "concatenation with a 1×1 symbol and cannot rebuild it (FINDINGS-fuzz F3)")
+def test_fuzz_f3_two_products_with_one_concatenation():
+    """FINDINGS-fuzz F3: tanh(W·[h; x]) + σ(V·[h; x]) in one equation (a raw ValueError from sympy.cse)."""
+    b, n, m, x, h = _start("f3")
+    W, V = b.param("W", n, n + m, "w"), b.param("V", n, n + m, "v")
+    b.update(h, add(elementwise(Tanh, matmul(W, concat(h, x))), elementwise(Sigmoid, matmul(V, concat(h, x)))))
+    b.param("C", n, m, "gives the module the size m")
+
+    def step(P, x, s):
+        z = np.concatenate([s["h"], x], 1)
+        return {"h": np.tanh(z @ P["W"].T) + sigmoid(z @ P["V"].T)}
+    check_module(b.build(), step, SIZES)

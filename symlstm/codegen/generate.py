@@ -64,21 +64,24 @@ class Passes(Fusion, Storage):
             code = self.step_code(symbol)
             names[symbol] = self.ident[symbol]
             if code is not None:
-                bindings.append(f"{self.ident[symbol]} = {code}")
+                bindings.append(([self.ident[symbol]], code, set()))
             elif symbol in used:
                 section.scratch[self.ident[symbol]] = symbol.shape[0]
         same_rows: dict[str, list[str]] = {}  # views of the same rows are one array: `i = a_i = a[:, :n]`
+        base_of: dict[str, str] = {}  # the array such a binding reads
         for symbol in sorted(used & set(self.views), key=lambda s: s.name):
             if symbol in self.batched:
                 names[symbol] = self.ident[symbol]
-                same_rows.setdefault(self.slice(symbol, names[self.views[symbol][0]]), []).append(names[symbol])
+                code = self.slice(symbol, names[self.views[symbol][0]])
+                same_rows.setdefault(code, []).append(names[symbol])
+                base_of[code] = names[self.views[symbol][0]]
         for code, group in same_rows.items():
             if code in group:  # all the rows of an array already named
                 group.remove(code)
                 for symbol in [s for s, name in names.items() if name in group]:
                     names[symbol] = code
             elif group:
-                bindings.append(f"{' = '.join(sorted(group))} = {code}")
+                bindings.append((sorted(group), code, {base_of[code]}))
         for weight in sorted(self._left_factors(statements), key=lambda w: w.name):
             # W·v is v @ Wᵀ: a contiguous copy of Wᵀ made once makes every step's GEMM a plain (NN) one
             name = self.derived(self.shared_names()[weight], "_T")
@@ -86,27 +89,28 @@ class Passes(Fusion, Storage):
             section.setup.append(f"{name} = np.ascontiguousarray({self.shared_names()[weight]}.T)"
                                  "  # contiguous, for the loop's GEMM")
         printer = self._printer(names)
-        body = []
+        body, read = [], set()  # the statements, and the names they read or write (from the statement objects)
         for fused, run in self._runs(statements, names, fuse_as is not None):
             if fused:
                 kernel = self._kernel(f"_{fuse_as}_kernel_{len(section.helpers)}", run, statements, names)
                 section.helpers[kernel.name] = kernel.source
                 body += [self._comment(s) for s in run] + [f"{kernel.call()}  # [{NOTES['fused']}]"]
+                read |= set(kernel.args)
                 continue
             for s in run:
                 body.append(self._comment(s))
                 body += printer.assign(names[s.lhs], s.rhs)
-        used_names = words(body)
+                read.add(names[s.lhs])
+        read |= printer.used | set(printer.scratch)
         kept = []
-        for line in reversed(bindings):  # `i_f = tanh_a_if = a[:, :2*n]`: the names something reads
-            *targets, code = line.split(" = ")
-            targets = [name for name in targets if name in used_names]
+        for targets, code, reads in reversed(bindings):  # `i_f = tanh_a_if = a[:, :2*n]`: the names read
+            targets = [name for name in targets if name in read]
             if targets:
                 kept.append(" = ".join([*targets, code]))
-                used_names |= words([code])
+                read |= reads
         section.lines = kept[::-1] + body
         section.scratch.update(printer.scratch)
-        section.scratch = {name: rows for name, rows in section.scratch.items() if name in used_names}
+        section.scratch = {name: rows for name, rows in section.scratch.items() if name in read}
         section.helpers.update(printer.helpers)
         return section
 
@@ -192,5 +196,9 @@ class Passes(Fusion, Storage):
                 code = re.sub(r"^np\.ascontiguousarray\((.*)\)$", r"\1", code)
             section.lines.append(f"{target} = {code}")
             done[expr, column] = name
+        for param in layout.params:  # a parameter nothing the loss depends on reads: its gradient is 0
+            if not any(layout.holder(name) == param.name for name in computed):
+                shape = ", ".join(self.size(d) for d in param.shape) + ("," if len(param.shape) == 1 else "")
+                section.lines.append(f'grads["{param.name}"] = np.zeros(({shape}), DTYPE)  # nothing reads it')
         section.helpers.update(printer.helpers)
         return section

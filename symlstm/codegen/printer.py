@@ -87,6 +87,8 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
         #: Shared k×1 symbols stored as (k, 1) arrays (a stack's weight for the block 𝟏 of ``[h; x; 𝟏]``,
         #: where ``W·𝟏`` is W); printed as their column ``W[:, 0]``, as every other k×1 one is a (k,) array.
         self.matrices = frozenset(matrices)
+        #: Every name of :attr:`names` the printed code reads or writes (liveness of the caller's bindings).
+        self.used: set[str] = set()
         #: Scratch arrays the statements of :meth:`assign` write to: name → rows (each is (B, rows)).
         self.scratch: dict[str, sp.Expr] = {}
         self.scratch_prefix = "_s"
@@ -123,6 +125,7 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
     def _print_MatrixSymbol(self, expr: MatrixSymbol) -> str:
         if expr not in self.names:
             raise CodegenError(f"no NumPy name for the symbol {expr.name} ({text(expr)}) in this part of the code")
+        self.used.add(self.names[expr])
         if expr in self.matrices and expr.shape[1] == 1:
             return f"{atom(self.names[expr])}[:, 0]"
         return self.names[expr]
@@ -132,6 +135,7 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
         if isinstance(expr, Transpose):
             return self._print(expr.arg)
         if Transpose(expr) in self.names:
+            self.used.add(self.names[Transpose(expr)])
             return self.names[Transpose(expr)]
         return atom(self._print(expr)) + ".T"
 
