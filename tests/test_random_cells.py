@@ -29,7 +29,7 @@ from symlstm.codegen import CodegenError, layout
 STATS: Counter = Counter()
 REFUSED: Counter = Counter()
 #: Cells per profile; the CI profile's count is the issue's floor of 300 and more (see conftest).
-CELLS = {"ci": 400, "thorough": 3000, "dev": 60}  # RANDOM_CELLS=<count> overrides (a quick local run)
+CELLS = {"ci": 300, "thorough": 3000, "dev": 60}  # RANDOM_CELLS=<count> overrides (a quick local run)
 FUSE_EVERY = 8  # every 8th compared cell (about one drawn cell in 20) is also fused: numba compiles slowly
 T, B = 3, 2
 
@@ -148,6 +148,10 @@ def check_cell(drawn, dtype="float64", fuse=False):
     with np.errstate(all="ignore"):
         numeric = central_gradients(loss, values)
     gtol = 1e-5 if dtype == "float64" else 2e-3
+    missing = set(numeric) - set(grads)
+    if missing and "value_unused" in OFF and all(not np.any(numeric[k]) for k in missing):
+        STATS["F5"] += 1  # a parameter the states do not depend on has no key in grads (F5, flag value_unused)
+        numeric = {k: v for k, v in numeric.items() if k not in missing}
     assert set(grads) == set(numeric), f"gradient keys {sorted(grads)} != {sorted(numeric)}"
     for name, expected_grad in numeric.items():
         _close(grads[name], expected_grad, gtol, f"∂L/∂{name} ({dtype}, fuse={fuse})")
@@ -165,7 +169,8 @@ def _summary(request):
         return
     lines = [f"random cells: {STATS['drawn']} drawn, {STATS['compared']} compared (float64 and float32), "
              f"{STATS['fused']} of them fused too, {STATS['refused']} refused, {STATS['overflow']} skipped "
-             f"(states beyond 1e3); features OFF: {sorted(OFF) or 'none'}"]
+             f"(states beyond 1e3), {STATS['F5']} with a zero gradient missing from grads (F5); "
+             f"features OFF: {sorted(OFF) or 'none'}"]
     lines += [f"  refused {count}×  {reason}" for reason, count in REFUSED.most_common()]
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
@@ -250,6 +255,19 @@ def test_f4_rational_power(exponent):
     W, U = b.param("W", n, m, "w"), b.param("U", n, n, "u")
     b.update(h, add(HadamardPower(elementwise(Sigmoid, matmul(W, x)), exponent), matmul(U, h)))
     _compared(b)
+
+
+@pytest.mark.xfail(strict=True, reason="F5: a parameter only an unused intermediate reads has no key in grads")
+def test_f5_every_parameter_has_a_gradient():
+    from symlstm.algebra import add, matmul
+    b, n, m, x, h = _base()
+    W, U, V = b.param("W", n, m, "w"), b.param("U", n, n, "u"), b.param("V", n, m, "v")
+    b.let("y", matmul(V, x), "nobody reads y")
+    b.update(h, add(matmul(W, x), matmul(U, h)))
+    module = symlstm.compile_numpy(b.build(), "float64")
+    params = {k: np.ones(s) for k, s in module.param_shapes(n=2, m=3).items()}
+    *_, grads = module.forward_backward(params, np.ones((T, B, 3)), np.ones((T, B, 2)))
+    assert set(module.PARAMS) <= set(grads), f"grads lacks {sorted(set(module.PARAMS) - set(grads))}"
 
 
 @pytest.mark.parametrize("exponent", [2, 3, -1])
