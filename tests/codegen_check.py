@@ -3,7 +3,7 @@
 ``check_module(cell, step, …)``: ``step(params, x, states) -> states`` is the cell's recurrence written
 from its equations (sharing no code with the generator); the module's ``forward`` must give its states
 and ``forward_backward`` the central differences of ``L = Σ_t Σ dys_t · y_t + Σ_s dsT · s_T`` (``y`` the
-module's OUTPUT state, or its first state) with respect to every parameter, input and initial state.
+module's output state, ``OUTPUTS``) with respect to every parameter, input and initial state.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def check_module(cell, step, sizes, *, T=3, B=2, seed=0, fuse=False, rtol=1e-6, 
     names = [s.name for s in cell.states]
     rows = {s.name: int(s.current.symbol.shape[0].subs(at)) for s in cell.states}
     initial = {f"{n}0": rng.normal(size=(B, rows[n])) for n in names}
-    output = getattr(module, "OUTPUT", names[0])
+    (output,) = module.OUTPUTS
     ups = rng.normal(size=(T, B, rows[output]))
     finals = {f"d{n}T": rng.normal(size=(B, rows[n])) for n in names}
 

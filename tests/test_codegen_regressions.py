@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import sympy as sp
 from codegen_check import check_module, sigmoid
-from sympy import HadamardPower, Rational
+from sympy import HadamardPower, OneMatrix, Rational
 
 from symlstm import CellBuilder, Sigmoid, Tanh
-from symlstm.algebra import add, hadamard
-from symlstm.codegen import generate_numpy
+from symlstm.algebra import add, hadamard, matmul, vector
+from symlstm.functions import elementwise
+from symlstm.codegen import BatchedNumPyPrinter, generate_numpy
 
 SIZES = {"n": 3, "m": 2}
 FUSE = [False, pytest.param(True, marks=pytest.mark.filterwarnings("ignore"))]
@@ -83,3 +84,105 @@ def test_a_power_with_any_exponent(exponent, fuse):
     e = float(exponent)
     check_module(cell_with_power(exponent), lambda P, x, s: {"h": sigmoid(_pre(P, x, s["h"])) ** e}, SIZES,
                  fuse=fuse)
+def cell_with_scaled_power(exponent):
+    """h_t = p ⊙ q_t^∘e with a parameter column p: ∂L/∂p = Σ δh ⊙ q^∘e is printed after the loop."""
+    b, n, m, x, h = _start("power")
+    q = _rnn_gate(b, n, m, h, x, key="q", function=Sigmoid)
+    p = b.param("p", n, 1, "scale")
+    b.update(h, hadamard(p, HadamardPower(q, exponent)))
+    return b.build()
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+@pytest.mark.parametrize("exponent", [Rational(3, 2), Rational(5, 2), sp.Integer(3)])
+def test_a_power_in_the_gradient_of_a_parameter(exponent, fuse):
+    e = float(exponent)
+    check_module(cell_with_scaled_power(exponent), lambda P, x, s: {"h": P["p"] * sigmoid(_pre(P, x, s["h"])) ** e},
+                 SIZES, fuse=fuse)
+
+
+def cell_with_folded_bias():
+    """u_t = tanh(W·[h; x; 𝟏] + b): the bias folded into the weight as a column multiplying 𝟏."""
+    b, n, m, x, h = _start("fold")
+    W, bias = b.param("W", n, n + m + 1, "weight"), b.param("b", n, 1, "bias")
+    u = b.gate("u", weight=W, concat=[h, x, OneMatrix(1, 1)], bias=bias, function=Tanh, doc="gate",
+               labels=["h", "x", "one"])
+    b.update(h, u)
+    return b.build()
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+@pytest.mark.parametrize("T, B", [(3, 2), (1, 3)])  # T·B = n = 3: the wrong code broadcast silently
+def test_a_bias_folded_into_the_weight(T, B, fuse):
+    def step(P, x, s):
+        ones = np.ones((x.shape[0], 1))
+        return {"h": np.tanh(_pre(P, x, s["h"]) + ones @ P["weight_one"].T + P["bias_one"])}
+    check_module(cell_with_folded_bias(), step, SIZES, T=T, B=B, fuse=fuse)
+
+
+def test_a_slice_is_taken_on_the_feature_axis():
+    u, W = vector("u_t", 5), sp.MatrixSymbol("W", 4, 5)
+    printer = BatchedNumPyPrinter({u: "u", W: "W"}, {u})
+    assert printer.doprint(u[1:3, :]) == "u[:, 1:3]"
+    assert printer.doprint(W[1:3, 2:4]) == "W[1:3, 2:4]"
+    u_value = np.arange(10.0).reshape(2, 5)  # two examples
+    assert (eval(printer.doprint(u[1:3, :]), {"u": u_value}) == u_value[:, 1:3]).all()  # noqa: S307
+
+
+def cell_whose_state_is_not_read():
+    """h_t = tanh(W·x_t): δh_{t-1} = 0 (FINDINGS-fuzz F2: "cannot assign ZeroMatrix node 0")."""
+    b, n, m, x, h = _start("unread")
+    W = b.param("W", n, m, "weight")
+    b.update(h, elementwise(Tanh, matmul(W, x)))
+    return b.build()
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_a_state_its_update_does_not_read(fuse):
+    check_module(cell_whose_state_is_not_read(), lambda P, x, s: {"h": np.tanh(x @ P["W"].T)}, SIZES, fuse=fuse)
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_a_composed_function_in_one_equation(fuse):
+    """FINDINGS-fuzz F1: h_t = tanh(σ(W·x_t)) written as one equation."""
+    from symlstm.functions import Sigmoid as S
+    b, n, m, x, h = _start("nested")
+    W = b.param("W", n, m, "weight")
+    b.update(h, elementwise(Tanh, elementwise(S, matmul(W, x))))
+    check_module(b.build(), lambda P, x, s: {"h": np.tanh(sigmoid(x @ P["W"].T))}, SIZES, fuse=fuse)
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_a_bias_named_like_a_stacked_weight(fuse):
+    """A gate's bias named ``weight_hh`` beside the stacked weight ``weight_hh`` of its block labelled hh."""
+    b, n, m, x, h = _start("bias_name")
+    W, bias = b.param("W", n, n + m, "weight"), b.param("weight_hh", n, 1, "a bias named like a weight")
+    u = b.gate("u", weight=W, concat=[h, x], bias=bias, function=Tanh, doc="gate", labels=["hh", "x"])
+    b.update(h, u)
+    check_module(b.build(), lambda P, x, s: {"h": np.tanh(_pre(P, x, s["h"]))}, SIZES, fuse=fuse)
+
+
+def test_labels_that_give_two_weights_one_name_are_refused():
+    from symlstm.codegen import CodegenError
+    b, n, m, x, h = _start("labels")
+    W, bias = b.param("W", n, n + n, "weight"), b.param("b", n, 1, "bias")
+    g = b.let("g_t", hadamard(h, h), "square")
+    u = b.gate("u", weight=W, concat=[h, g], bias=bias, function=Tanh, doc="gate", labels=["h", "hh"])
+    b.update(h, add(u, matmul(b.param("V", n, m, "input weight"), x)))
+    with pytest.raises(CodegenError, match="weight_hh"):
+        generate_numpy(b.build())
+
+
+def test_a_repeated_term_of_a_sum_is_counted():
+    """A sum holding one term twice keeps both through the common sub-expressions (codegen/cse.py)."""
+    from symlstm.codegen.cse import counted, cse
+    from symlstm.codegen.statements import Statement
+    A, C = vector("A", 3), vector("C", 3)
+    twice = sp.MatAdd(hadamard(A, C), hadamard(A, C), A, evaluate=False)
+    out = cse([Statement(vector("y", 3), twice), Statement(vector("z", 3), hadamard(A, C))], {})
+    values = {A: sp.Matrix([1, 2, 3]), C: sp.Matrix([4, 5, 6])}
+    known = dict(values)
+    for s in out:
+        known[s.lhs] = sp.Matrix(s.rhs.xreplace(known).doit())
+    assert known[vector("y", 3)] == sp.Matrix([9, 22, 39])
+    assert counted(sp.MatAdd(A, A, evaluate=False)) == 2 * A

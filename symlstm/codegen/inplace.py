@@ -15,7 +15,19 @@ with sub-expressions in scratch arrays (``_s0``) the caller allocates once, befo
 
 from __future__ import annotations
 
-from sympy import HadamardPower, HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose
+from sympy import (
+    BlockMatrix,
+    HadamardPower,
+    HadamardProduct,
+    MatAdd,
+    MatMul,
+    MatrixExpr,
+    MatrixSlice,
+    MatrixSymbol,
+    OneMatrix,
+    Transpose,
+    ZeroMatrix,
+)
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.codegen.kinds import COL, ROW, SHARED, CodegenError, atom
@@ -33,8 +45,12 @@ class InPlaceStatements:
             return self._print(expr)
         if isinstance(expr, OneMatrix):
             return "1"
-        if isinstance(expr, MatMul) and len(expr.args) == 2 and isinstance(expr.args[1], OneMatrix):
-            return self._print(expr.args[0])
+        if isinstance(expr, MatrixSlice) and self._simple(expr.parent) is not None:  # δz_t[:n, :]: a view
+            return self._print(expr)
+        if isinstance(expr, ZeroMatrix):  # δh_{t-1} = 0 for a state its own update does not read
+            return "0"
+        if self.kind(expr) == SHARED and not expr.atoms(MatrixSymbol) & self.batched:  # W·𝟏, c·𝟏: no batch
+            return self._print(expr)
         return None
 
     def _into_scratch(self, expr: MatrixExpr, lines: list[str]) -> str:
@@ -79,13 +95,17 @@ class InPlaceStatements:
             base = self._operand(expr.base, lines)
             if expr.exp == 2:
                 return lines + [f"np.multiply({base}, {base}, out={target})"]
-            return lines + [f"np.power({base}, {self._print(expr.exp)}, out={target})"]
+            return lines + [f"np.power({base}, {self.exponent(expr.exp)}, out={target})"]
         if isinstance(expr, HadamardProduct):
             return self._assign_product_chain(target, expr)
         if isinstance(expr, MatAdd):
             return self._assign_sum(target, expr)
         if isinstance(expr, MatMul):
             return self._assign_product(target, expr)
+        if isinstance(expr, BlockMatrix) and expr.blocks.cols == 1 and self.kind(expr) == COL:
+            lines = []  # z = [h; x]: the blocks side by side in target's columns
+            parts = [self._operand(block, lines) for block in expr.blocks]
+            return lines + [f"np.concatenate(({', '.join(parts)}), axis=1, out={target})"]
         raise CodegenError(f"the NumPy printer cannot assign {type(expr).__name__} node {text(expr)}")
 
     def _operand(self, expr: MatrixExpr, lines: list[str]) -> str:
@@ -174,6 +194,8 @@ class InPlaceStatements:
     def _gemm_operand(self, factor: MatrixExpr) -> MatrixExpr | None:
         """What a GEMM operand needs computed first: nothing for a name (returns it), a batched
         vector for a compound batched factor (``(δa ⊙ r)ᵀ`` → ``δa ⊙ r`` in scratch), None if neither."""
+        if isinstance(factor, OneMatrix) or isinstance(factor, Transpose) and isinstance(factor.arg, OneMatrix):
+            return None  # 𝟏ᵀ·v and W·𝟏 are sums (see the printer), not GEMMs
         if self._simple(factor) is not None:
             return factor
         inner = factor.arg if isinstance(factor, Transpose) else factor

@@ -30,9 +30,17 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy import MatAdd, MatMul, MatrixSymbol
 
-from symlstm.claims.stacking import stack_name
 from symlstm.codegen.printer import CodegenError
 from symlstm.spec import CellSpec, Gate, Var
+
+
+#: PyTorch's suffixes of a stacked weight and bias for the blocks labelled x and h (weight_ih, bias_hh).
+TORCH_SUFFIX = {"x": "ih", "h": "hh"}
+
+
+def stack_name(label: str) -> str:
+    """The suffix of the module parameters for the block labelled ``label``: PyTorch's ih/hh, else the label."""
+    return TORCH_SUFFIX.get(label, label)
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,10 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> 
     # module order: blocks that are inputs first (weight_ih before weight_hh, as in PyTorch)
     order = sorted(range(len(blocks)), key=lambda j: (blocks[j] not in inputs, j))
     suffixes = [stack_name(label) + tag for label in first.labels]
+    if len(set(suffixes)) != len(suffixes):  # labels h and hh would both give weight_hh
+        raise CodegenError(f"the blocks of gates {keys} are labelled {list(first.labels)}, which give their "
+                           f"weights the same name(s) {sorted({f'weight_{s}' for s in suffixes if suffixes.count(s) > 1})}"
+                           "; label the blocks differently")
     inner = f"_{keys}" if packing else ""  # packed: the gates' rows get a name of their own
     weights = tuple(MatrixSymbol(f"weight_{s}{inner}", rows, b.shape[0]) for s, b in zip(suffixes, blocks))
     bias_params = tuple(f"bias_{suffixes[j]}{inner}" for j in order)

@@ -21,7 +21,7 @@ from symlstm.codegen.layout import layout
 from symlstm.codegen.printer import CodegenError
 from symlstm.codegen.program import Program, schedule
 from symlstm.codegen.runtime import VALIDATION
-from symlstm.codegen.statements import Statement
+from symlstm.codegen.statements import Statement, stacked_gates_checked
 from symlstm.spec import CellSpec
 
 DTYPES = ("float32", "float64")
@@ -88,8 +88,8 @@ class _Module:
             if name in used:
                 parts = " + ".join(passes.parameter(n, "weights") for n in st.bias_params)
                 shown = " + ".join(passes.shown(n) for n in st.bias_params)
-                lines.append(f"{name} = {parts}  # {st.bias.name} = {shown}"
-                             "  [stacked-gates claim]")
+                cited = "stacked-gates claim" if stacked_gates_checked(self.cell) else "stacked gates: one bias"
+                lines.append(f"{name} = {parts}  # {st.bias.name} = {shown}  [{cited}]")
         return lines
 
     def inputs_function(self) -> list[str]:
@@ -208,7 +208,8 @@ class _Module:
                 f"    {'; '.join(arrays)}, initial states zeros if None;",
                 f"    returns {returns}.",
                 f"forward_backward(params, {self.signature()}) -> ({outputs}, grads)",
-                f"    {'; '.join(upstream)}; {finals}: extra gradients on the final states, zeros if None.",
+                f"    {'; '.join(upstream)} (OUTPUTS: the states a per-step loss reads; the first declared);",
+                f"    {finals}: extra gradients on the final states, zeros if None.",
                 f"    grads: the gradient for every parameter, and for {keys}.", "",
                 "Large internal arrays are kept from one call to the next; release_workspace() frees them.",
                 '"""']
@@ -224,7 +225,9 @@ class _Module:
                   f"SIZES = {dict((s.name, doc) for s, doc in self.cell.sizes)!r}",
                   "PARAMS = {" + ", ".join(f"{prm.name!r}: {tuple(str(d).replace(' ', '') for d in prm.shape)!r}"
                                            for prm in lay.params) + "}",
-                  f"SIZE_SOURCES = {sources!r}", "", "",
+                  f"SIZE_SOURCES = {sources!r}",
+                  f"OUTPUTS = {tuple(r.state for r in self.recurrence if r.upstream is not None)!r}"
+                  "  # the states a loss reads at every step (forward_backward's upstream gradients)", "", "",
                   f"def param_shapes({', '.join(self.sizes)}):",
                   '    """The shape of every parameter for the given sizes."""',
                   "    return {" + ", ".join(f'"{prm.name}": {_shape(prm.shape)}' for prm in lay.params) + "}", "", ""]
@@ -268,6 +271,9 @@ def generate_numpy(cell: CellSpec, dtype: str | type = "float64", *, fuse: bool 
     if cell.is_concrete:
         raise CodegenError(f"generate code from the cell at symbolic sizes, not {cell.describe()}")
     check_source_strings(cell)
+    if not cell.inputs:
+        raise CodegenError(f"cell {cell.name!r} has no input: a generated module reads the number of steps T and "
+                           "the batch B from its input sequence; declare one with CellBuilder.input")
     return _Module(cell, dtype, fuse).source()
 
 

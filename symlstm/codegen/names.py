@@ -23,7 +23,7 @@ import keyword
 
 #: Names the module's own code uses (see :mod:`.module` and :mod:`.runtime`).
 FIXED = frozenset({
-    "np", "numba", "DTYPE", "SIZES", "PARAMS", "SIZE_SOURCES", "OUTPUT", "param_shapes", "weights", "params",
+    "np", "numba", "DTYPE", "SIZES", "PARAMS", "SIZE_SOURCES", "OUTPUTS", "param_shapes", "weights", "params",
     "grads", "sizes", "t", "T", "B", "forward", "forward_backward", "release_workspace", "_inputs", "_forward",
     "_array", "_check", "_read", "_parameters", "_workspace", "_keep", "_pattern", "_WORKSPACE", "_REFUSED",
     "ArrayKindError",

@@ -45,6 +45,7 @@ from sympy import (
     MatAdd,
     MatMul,
     MatrixExpr,
+    MatrixSlice,
     MatrixSymbol,
     OneMatrix,
     Transpose,
@@ -79,10 +80,15 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
     printmethod = "_symlstm_numpy"
 
     def __init__(self, names: Mapping[MatrixExpr, str], batched: Collection[MatrixSymbol],
-                 settings: dict | None = None):
+                 settings: dict | None = None, matrices: Collection[MatrixSymbol] = ()):
         super().__init__(settings or {})
         self.names = dict(names)
         self.batched = frozenset(batched)
+        #: Shared k×1 symbols stored as (k, 1) arrays (a stack's weight for the block 𝟏 of ``[h; x; 𝟏]``,
+        #: where ``W·𝟏`` is W); printed as their column ``W[:, 0]``, as every other k×1 one is a (k,) array.
+        self.matrices = frozenset(matrices)
+        #: Every name of :attr:`names` the printed code reads or writes (liveness of the caller's bindings).
+        self.used: set[str] = set()
         #: Scratch arrays the statements of :meth:`assign` write to: name → rows (each is (B, rows)).
         self.scratch: dict[str, sp.Expr] = {}
         self.scratch_prefix = "_s"
@@ -109,6 +115,8 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
             return self.kind(expr.expr)
         if isinstance(expr, HadamardPower):
             return self.kind(expr.base)
+        if isinstance(expr, MatrixSlice):
+            return self.kind(expr.parent)
         if isinstance(expr, (OneMatrix, ZeroMatrix, Identity)):
             return SHARED
         raise CodegenError(f"the NumPy printer has no rule for {type(expr).__name__} node {text(expr)}")
@@ -117,6 +125,9 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
     def _print_MatrixSymbol(self, expr: MatrixSymbol) -> str:
         if expr not in self.names:
             raise CodegenError(f"no NumPy name for the symbol {expr.name} ({text(expr)}) in this part of the code")
+        self.used.add(self.names[expr])
+        if expr in self.matrices and expr.shape[1] == 1:
+            return f"{atom(self.names[expr])}[:, 0]"
         return self.names[expr]
 
     def _transposed(self, expr: MatrixExpr) -> str:
@@ -124,16 +135,38 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
         if isinstance(expr, Transpose):
             return self._print(expr.arg)
         if Transpose(expr) in self.names:
+            self.used.add(self.names[Transpose(expr)])
             return self.names[Transpose(expr)]
         return atom(self._print(expr)) + ".T"
 
+
     def _product(self, expr: MatMul) -> tuple[str, str]:
-        """Code and kind of a product of matrices, folded left to right (table in the module docstring)."""
+        """Code and kind of a product of matrices, folded left to right (table in the module docstring).
+
+        A factor 𝟏 sums: ``W·𝟏`` is the row sums of W (``np.sum(W, axis=1)``; a (k,) column times the 1×1
+        𝟏 is itself), ``𝟏ᵀ·v`` (1×k times a batched column) the sum of v's entries, ``(B, 1)``."""
         coeff, factors = expr.as_coeff_matrices()
+        factors = [OneMatrix(*f.shape) if isinstance(f, Transpose) and isinstance(f.arg, OneMatrix) else f
+                   for f in factors]  # 𝟏ᵀ is 𝟏
         code, kind = self._print(factors[0]), self.kind(factors[0])
         left = factors[0]
         for right in factors[1:]:
             rkind = self.kind(right)
+            if isinstance(right, OneMatrix) and right.shape[1] == 1 and kind in (SHARED, ROW):
+                if kind == ROW:  # vᵀ·𝟏 = Σ_k v_k, one number per example
+                    code, kind = f"np.sum({code}, axis=1, keepdims=True)", COL
+                elif not (left is not None and left.shape[1] == 1 and right.shape[0] == 1):
+                    code = f"np.sum({atom(code)}, axis=1)"
+                left = None
+                continue
+            if isinstance(left, OneMatrix) and rkind == COL:  # 𝟏·v: Σ_k v_k in every row, (B, 1) broadcasting
+                one = left.shape[1] == 1  # 𝟏_{r×1}·s with s 1×1 is s in every row
+                code = self._print(right) if one else f"np.sum({self._print(right)}, axis=1, keepdims=True)"
+                kind, left = COL, None
+                continue
+            if isinstance(right, OneMatrix) and kind == COL and right.shape == (1, 1):
+                left = None
+                continue
             if (kind, rkind) == (SHARED, SHARED) or (kind, rkind) == (ROW, SHARED):
                 code = f"{atom(code)} @ {atom(self._print(right))}"
             elif (kind, rkind) == (SHARED, COL):
@@ -145,7 +178,9 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
             else:
                 raise CodegenError(f"cannot print the product {text(expr)}: a {kind} times a {rkind}")
             left = None
-        if coeff != 1:
+        if coeff != 1 and code == "1":  # c·𝟏: the number c, which broadcasts
+            code = self._print(coeff)
+        elif coeff != 1:
             code = f"-{atom(code)}" if coeff == -1 else f"{self._print(coeff)} * {atom(code)}"
         return code, kind
 
@@ -171,7 +206,17 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
 
     def _print_HadamardPower(self, expr: HadamardPower) -> str:
         base = atom(self._print(expr.base))
-        return f"{base} * {base}" if expr.exp == 2 else f"{base} ** {self._print(expr.exp)}"
+        return f"{base} * {base}" if expr.exp == 2 else f"{base} ** {self.exponent(expr.exp)}"
+
+    def exponent(self, exp: sp.Expr) -> str:
+        """A power's exponent as one Python operand: ``3``, ``(3/2)``, ``(-1/2)``, ``2.5`` (not ``q ** 3/2``)."""
+        if not exp.is_number:
+            raise CodegenError(f"the NumPy printer needs a number as exponent, not {text(exp)}")
+        if exp.is_Integer:
+            return f"({exp})" if exp < 0 else str(exp)
+        if exp.is_Rational:
+            return f"({exp.p}/{exp.q})"
+        return f"({float(exp)!r})"
 
     def function(self, expr: ElementwiseApplyFunction) -> str:
         """The NumPy callable for the element-wise function of ``expr`` (registers its helper)."""
@@ -186,6 +231,24 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
 
     def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
         return f"{self.function(expr)}({self._print(expr.expr)})"
+
+    def _print_MatrixSlice(self, expr: MatrixSlice) -> str:
+        """Rows ``lo:hi`` of a batched column are columns of its (B, k) array (``u[:, lo:hi]``: the feature
+        axis, never the batch's); a shared matrix is sliced as it is stored."""
+        def bounds(s) -> str:
+            lo, hi, step = s
+            if step != 1:
+                raise CodegenError(f"the NumPy printer slices with step 1 only, not {text(expr)}")
+            return f"{'' if lo == 0 else self._print(lo)}:{self._print(hi)}"
+        kind = self.kind(expr.parent)
+        base = atom(self._print(expr.parent))
+        if kind == COL and tuple(expr.colslice) == (0, 1, 1):
+            return f"{base}[:, {bounds(expr.rowslice)}]"
+        if kind == SHARED and expr.parent.shape[1] != 1:
+            return f"{base}[{bounds(expr.rowslice)}, {bounds(expr.colslice)}]"
+        if kind == SHARED and tuple(expr.colslice) == (0, 1, 1):
+            return f"{base}[{bounds(expr.rowslice)}]"
+        raise CodegenError(f"the NumPy printer cannot slice {text(expr)}")
 
     def _print_OneMatrix(self, expr: OneMatrix) -> str:
         return "1"

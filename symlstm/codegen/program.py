@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy import MatAdd, MatMul, MatrixExpr, MatrixSymbol, Transpose, ZeroMatrix
+from sympy import BlockMatrix, MatAdd, MatMul, MatrixExpr, MatrixSlice, MatrixSymbol, Transpose, ZeroMatrix
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.algebra import add, matmul
@@ -45,6 +45,7 @@ from symlstm.bptt import BPTT
 from symlstm.codegen.layout import Layout, Stack
 from symlstm.codegen.printer import CodegenError
 from symlstm.codegen.statements import Statement
+from symlstm.codegen.cse import cse
 from symlstm.codegen.tanh_form import TanhForm
 from symlstm.functions import scalar_function
 from symlstm.printing.text import text
@@ -155,10 +156,22 @@ def _stack_backward(stack: Stack, expr: MatrixExpr, adjoint_of: dict) -> MatrixE
     return terms[0] if len(terms) == 1 else MatAdd(*terms)
 
 
+def _plain_blocks(expr: MatrixExpr) -> MatrixExpr:
+    """``expr`` without one-block concatenations and slices of all of a matrix (``(δa·[x]ᵀ)[:, :]`` → ``δa·xᵀ``)."""
+    def plain(e):
+        if isinstance(e, BlockMatrix) and e.blocks.shape == (1, 1):
+            return e.blocks[0, 0]
+        if isinstance(e, MatrixSlice) and e.shape == e.parent.shape:
+            return e.parent
+        return e
+    return expr.replace(lambda e: isinstance(e, (BlockMatrix, MatrixSlice)), plain)
+
+
 def _stack_gradient(stack: Stack, per_gate: list[MatrixExpr], adjoint_of: dict) -> MatrixExpr:
     """``[δa_{i,t}·R; δa_{f,t}·R; …] = δA_t·R`` (rule ``stacked``); refuses any other form."""
     rests = set()
     for gate, expr in zip(stack.gates, per_gate):
+        expr = _plain_blocks(expr)
         adj = adjoint_of[gate.preactivation]
         factors = expr.args if isinstance(expr, MatMul) else (expr,)
         if factors[0] != adj:
@@ -168,44 +181,6 @@ def _stack_gradient(stack: Stack, per_gate: list[MatrixExpr], adjoint_of: dict) 
         raise CodegenError(f"cannot stack the gradients {[text(e) for e in per_gate]}: they differ beyond δa")
     rest = rests.pop()
     return MatMul(stack.adjoint, *rest) if rest else stack.adjoint
-
-
-def _cse(statements: list[Statement], idents: dict) -> list[Statement]:
-    """Name the sub-expressions computed more than once (rule ``cse``); constants such as 𝟏 stay inline.
-
-    Each named sub-expression goes right before the first equation that needs it.
-    """
-    symbols = (MatrixSymbol(f"_x{k}", 1, 1) for k in range(10**6))
-    # element-wise nodes as atoms: SymPy's cse would otherwise name a Lambda shared by two of them (σ(c_t) and
-    # σ(a_g) share Lambda(d, σ(d))) and fail to rebuild the nodes around the name
-    nodes = sorted({n for s in statements for n in s.rhs.atoms(ElementwiseApplyFunction)}, key=sp.default_sort_key)
-    opaque = {n: MatrixSymbol(f"_e{k}", *n.shape) for k, n in enumerate(nodes)}
-    back = {v: k for k, v in opaque.items()}
-    replacements, reduced = sp.cse([s.rhs.xreplace(opaque) for s in statements], symbols=symbols)
-    replacements = [(sym, value.xreplace(back)) for sym, value in replacements]
-    reduced = [r.xreplace(back) for r in reduced]
-    inline, kept = {}, []
-    for sym, value in replacements:
-        value = value.xreplace(inline)
-        if value.atoms(MatrixSymbol):
-            kept.append((sym, value))
-        else:
-            inline[sym] = value
-    reduced = [r.xreplace(inline) for r in reduced]
-    first: dict = {}
-    for sym, _value in reversed(kept):  # a replacement is needed where its first user is
-        users = [k for k, r in enumerate(reduced) if sym in r.atoms(MatrixSymbol)]
-        users += [first[other] for other, v in kept if other in first and sym in v.atoms(MatrixSymbol)]
-        first[sym] = min(users)
-    names = {}
-    for number, (sym, value) in enumerate(kept):
-        names[sym] = MatrixSymbol(f"c_{{{number}}}", *value.shape)
-        idents[names[sym]] = f"cse{number}"
-    out = []
-    for k, (s, rhs) in enumerate(zip(statements, reduced)):
-        out += [Statement(names[sym], value.xreplace(names), "cse") for sym, value in kept if first[sym] == k]
-        out.append(Statement(s.lhs, rhs.xreplace(names), s.rule))
-    return out
 
 
 def _touches(symbol: MatrixSymbol, reads: set[MatrixSymbol], views: dict) -> bool:
@@ -247,12 +222,12 @@ def schedule(layout: Layout, bptt: BPTT) -> Program:
     adjoint_of = bptt.adjoint_of
     step = []
     for a in bptt.step:
-        rhs = by_name(a.rhs, named)
+        rhs = _plain_blocks(by_name(a.rhs, named))
         stacked = rhs
         for stack in layout.stacks:
             stacked = _stack_backward(stack, stacked, adjoint_of)
         step.append(Statement(a.lhs, stacked, "stacked" if stacked != rhs else ""))
-    step = _cse(step, idents)
+    step = cse(step, idents)
     outgoing = set(bptt.outgoing.values())
     backward, after = [], []
     for k, s in enumerate(step):
