@@ -216,7 +216,8 @@ def _compared(b, **sizes):
     assert check_cell(drawn, "float32") == ("compared", "")
 
 
-@pytest.mark.xfail(strict=True, reason="F1: the builder refuses φ(ψ(e)) in one equation (SymPy composes the Lambdas)")
+@pytest.mark.xfail(strict=True, reason="F1: φ(ψ(e)) + U·h is refused: 'knows no element-wise function "
+                                       "Lambda(_d, Tanh(Sigmoid(_d)))'")
 def test_f1_nested_functions_in_one_equation():
     from symlstm.algebra import add, matmul
     from symlstm.functions import Sigmoid, Tanh, elementwise
@@ -226,8 +227,8 @@ def test_f1_nested_functions_in_one_equation():
     _compared(b)
 
 
-@pytest.mark.xfail(strict=True, reason="F2: 'cannot assign ZeroMatrix node 0' for a state its update does not read")
 def test_f2_a_state_its_update_does_not_read():
+    """F2, fixed on branch codegen (21dcc99): was CodegenError 'cannot assign ZeroMatrix node 0'."""
     from symlstm.algebra import matmul
     from symlstm.functions import Tanh, elementwise
     b, n, m, x, h = _base()
@@ -245,9 +246,9 @@ def test_f3_two_concatenations_in_one_equation():
     _compared(b)
 
 
-@pytest.mark.xfail(strict=True, reason="F4: e^∘(3/2) gives a wrong gradient (issue 14 #2, q_seq ** 3/2)")
 @pytest.mark.parametrize("exponent", [sp.Rational(3, 2), sp.Rational(1, 2)], ids=["3/2", "1/2"])
 def test_f4_rational_power(exponent):
+    """F4, fixed on branch codegen (64240f5): e^∘(3/2) printed q ** 3/2, a wrong gradient."""
     from sympy import HadamardPower
     from symlstm.algebra import add, matmul
     from symlstm.functions import Sigmoid, elementwise
@@ -280,3 +281,14 @@ def test_integer_powers_agree(exponent):
     W, U = b.param("W", n, m, "w"), b.param("U", n, n, "u")
     b.update(h, add(HadamardPower(elementwise(Sigmoid, matmul(W, x)), exponent), matmul(U, h)))
     _compared(b)
+
+
+@pytest.mark.xfail(strict=True, reason="F6: a parameter named _s0 gives generated source with a SyntaxError")
+def test_f6_a_parameter_named_like_a_scratch_array():
+    from symlstm.algebra import add, matmul
+    from symlstm.functions import IdentityFunction
+    b, n, m, x, h = _base()
+    W, bias, U = b.param("W", n, m + n, "w"), b.param("_s0", n, 1, "bias"), b.param("U", n, n, "u")
+    g = b.gate("z", weight=W, concat=[x, h], bias=bias, function=IdentityFunction, doc="gate", labels=["L0", "L1"])
+    b.update(h, add(h, matmul(U, g)))
+    _compared(b, n=1, m=1)
