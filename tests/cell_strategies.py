@@ -1,8 +1,8 @@
 """A Hypothesis strategy drawing random straight-line cells through the public :class:`symlstm.CellBuilder`.
 
 Each construct is a named feature (:data:`FEATURES`); :data:`OFF` lists the features the CI test filters out
-because of a known, recorded bug (see ``/work/wt/FINDINGS-fuzz.md`` and the xfail regression tests in
-``test_random_cells.py``). ``random_cells(enabled)`` never uses a feature outside ``enabled``; the drawn
+because of a known, recorded bug (each has a strict-xfail regression test in ``test_random_cells.py``
+with its minimal cell). ``random_cells(enabled)`` never uses a feature outside ``enabled``; the drawn
 :class:`Drawn` records the features it used, concrete sizes, and the builder code that reproduces it.
 """
 
@@ -59,7 +59,7 @@ FEATURES = {
     **{name: f"the element-wise function {name[3:]}" for name in FUNCTIONS},
 }
 
-#: Features filtered out of the CI test, each for a recorded bug (FINDINGS-fuzz.md) — empty when all pass.
+#: Features filtered out of the CI test, each for a recorded bug (tests/FINDINGS-fuzz.md) — empty when all pass.
 OFF: dict[str, str] = {
     "names_underscore": "F6: a parameter named _s0 gives generated source with a SyntaxError ('a_seq += ')",
     "concat": "F3: W·[h; x] twice in one equation outside a gate: raw ValueError from sympy.cse "
@@ -67,7 +67,6 @@ OFF: dict[str, str] = {
               "('cannot assign BlockMatrix node', issue 14 #14)",
     "concat_single": "F3 (as concat): a concatenation outside a gate",
     "bias_fold": "F3 (as concat): W·[…; 𝟏] is a concatenation outside a gate",
-    "value_unused": "F5: a parameter only an unused intermediate reads has no entry in grads (expected zeros)",
     "fn_nested": "F1: φ(ψ(e)) is refused (builder, or generator: 'knows no element-wise function Lambda(…)')",
 }
 

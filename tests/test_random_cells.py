@@ -200,7 +200,7 @@ def test_random_cell_matches_the_interpreter(drawn):
         REFUSED[reason] += 1
 
 
-# -- the bugs the fuzzer found, as explicit regression tests (FINDINGS-fuzz.md) -------------------------------
+# -- the bugs the fuzzer found, as explicit regression tests (tests/FINDINGS-fuzz.md) -------------------------------
 
 def _base():
     from symlstm import CellBuilder
@@ -258,7 +258,6 @@ def test_f4_rational_power(exponent):
     _compared(b)
 
 
-@pytest.mark.xfail(strict=True, reason="F5: a parameter only an unused intermediate reads has no key in grads")
 def test_f5_every_parameter_has_a_gradient():
     from symlstm.algebra import add, matmul
     b, n, m, x, h = _base()
