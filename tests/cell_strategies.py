@@ -8,8 +8,6 @@ with its minimal cell). ``random_cells(enabled)`` never uses a feature outside `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import sympy as sp
 from hypothesis import strategies as st
 from sympy import HadamardPower, OneMatrix
@@ -17,83 +15,9 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm import CellBuilder, CellError, ShapeError
 from symlstm.algebra import add, concat, hadamard, matmul
-from symlstm.functions import (ELU, Affine, Exp, HardSigmoid, IdentityFunction, LeakyReLU, ReLU, ScaledTanh,
-                               Sigmoid, Softplus, Softsign, Tanh, ThresholdedReLU, elementwise)
+from symlstm.functions import Exp, Sigmoid, Softplus, elementwise
 
-#: Every table function, by the feature that draws it.
-FUNCTIONS = {
-    "fn_identity": IdentityFunction, "fn_sigmoid": Sigmoid, "fn_tanh": Tanh, "fn_relu": ReLU,
-    "fn_softplus": Softplus, "fn_softsign": Softsign, "fn_exp": Exp, "fn_leaky_relu": LeakyReLU(0.01),
-    "fn_elu": ELU(1), "fn_thresholded_relu": ThresholdedReLU(0.5), "fn_scaled_tanh": ScaledTanh(1.7159, 2 / 3),
-    "fn_hard_sigmoid_keras2": HardSigmoid(0.2, 0.5), "fn_hard_sigmoid_torch": HardSigmoid(sp.Rational(1, 6), 0.5),
-    "fn_hard_sigmoid_onnx": HardSigmoid(0.3, 0.4), "fn_affine": Affine(0.5, 0.25),
-    "fn_sympy_tanh": sp.tanh, "fn_sympy_exp": sp.exp, "fn_lambda_identity": "lambda",
-}
-
-FEATURES = {
-    "matmul": "W·v, a weight times one vector",
-    "concat": "W·[v1; v2; …], a product with a concatenation of 2–3 blocks in any order",
-    "concat_single": "W·[v], a concatenation of one block",
-    "bias_fold": "W·[…; 𝟏], a ones block folding a bias into the weight",
-    "bias": "+ b, a (k, 1) parameter",
-    "sum": "e1 + e2",
-    "hadamard": "e1 ⊙ e2",
-    "power_int": "e^∘k, k = 2 or 3, of a positive base",
-    "power_rational": "e^∘q, q = 3/2, 1/2 or −1, of a positive base",
-    "const_scale": "c·e, c rational (−1, 2, 1/2)",
-    "const_scale_float": "c·e, c a Float (0.5)",
-    "ones": "e + 𝟏",
-    "const_ones_rational": "e + c·𝟏, c rational ≠ 1 (3/2)",
-    "const_ones_float": "e + c·𝟏, c a Float (1.0, a forget bias)",
-    "diag": "u ⊙ v, a diagonal (element-wise) weight u (k, 1)",
-    "gate": "b.gate(...): a gate with weight, concatenation, bias and function",
-    "gate_one_block": "b.gate(...) over one block (concat=[x] or [h])",
-    "intermediate": "b.let(...): a named intermediate",
-    "states_2": "two states",
-    "states_3": "three states",
-    "names_collide": "names drawn to collide with the generator's invented ones",
-    "names_underscore": "a parameter named like the generator's scratch arrays (_s0)",
-    "fn_nested": "φ(ψ(e)): an element-wise function applied to another in one equation",
-    "state_unread": "a state whose update does not read its previous value",
-    "value_unused": "an intermediate (or gate) no state update reads, so its parameters do not matter",
-    **{name: f"the element-wise function {name[3:]}" for name in FUNCTIONS},
-}
-
-#: Features filtered out of the CI test, each for a recorded bug (tests/FINDINGS-fuzz.md) — empty when all pass.
-OFF: dict[str, str] = {
-    "names_underscore": "F6: a parameter named _s0 gives generated source with a SyntaxError ('a_seq += ')",
-    "concat": "F3: W·[h; x] twice in one equation outside a gate: raw ValueError from sympy.cse "
-              "('The dimension specification _x0 should be a nonnegative integer'); otherwise refused "
-              "('cannot assign BlockMatrix node', issue 14 #14)",
-    "concat_single": "F3 (as concat): a concatenation outside a gate",
-    "bias_fold": "F3 (as concat): W·[…; 𝟏] is a concatenation outside a gate",
-    "fn_nested": "F1: φ(ψ(e)) is refused (builder, or generator: 'knows no element-wise function Lambda(…)')",
-}
-
-PLAIN = {"size": ["n", "k", "p"], "state": ["h", "c", "s"], "param": ["W", "U", "V", "b", "u", "w", "R"],
-         "let": ["z", "y", "r"]}
-#: Names the generator invents (or Python/NumPy names a module uses) — drawn when names_collide is on.
-COLLIDING = {
-    "size": ["T", "B", "q"],
-    "state": ["a", "da", "dh", "out", "np", "h_bar", "cse0", "tanh_0", "grads", "t"],
-    "param": ["a", "da", "dh", "h_all", "x_seq", "tanh_0", "cse0", "W_T", "h_bar", "np", "out", "params",
-              "weights", "grads", "t", "DTYPE", "xs", "h0", "dhs", "sizes", "B_u", "W_scaled"],
-    "let": ["a_t", "dh_t", "da_t", "h_all", "cse1", "out", "tanh_1", "x_seq", "np", "grads", "h_prev", "dx"],
-}
-
-
-@dataclass
-class Drawn:
-    """A drawn cell: the CellSpec, concrete sizes {name: int}, the features used, and reproducing code."""
-
-    cell: object
-    sizes: dict
-    features: set = field(default_factory=set)
-    code: list = field(default_factory=list)
-    refused: str = ""
-
-    def source(self) -> str:
-        return "\n".join(self.code)
+from cell_features import COLLIDING, FEATURES, FUNCTIONS, OFF, PLAIN, Drawn  # noqa: F401
 
 
 class _Draw:
@@ -105,6 +29,7 @@ class _Draw:
         self.code: list = ["b = CellBuilder('fuzz', 'random cell')"]
         self.used: set = set()
         self.vectors: list = []  # (symbol, size symbol, code name)
+        self.sides: set = set()  # the sizes some parameter has as a side (the module reads sizes from them)
         self.counter = 0
 
     def on(self, feature) -> bool:
@@ -139,6 +64,7 @@ def _params(d: _Draw, b: CellBuilder, rows, cols, rows_code, cols_code):
     name = d.name("param")
     var = d.var("P")
     d.code.append(f"{var} = b.param({name!r}, {rows_code}, {cols_code}, 'param')")
+    d.sides.update((rows, cols))
     return b.param(name, rows, cols, "param"), var
 
 
@@ -288,7 +214,9 @@ def _build(draw, d: _Draw) -> Drawn:
     state_count = draw(st.integers(1, 1 + sum(d.on(k) for k in ("states_2", "states_3"))))
     if state_count > 1:
         d.features.add(f"states_{state_count}")
-    size_names = [d.name("size") for _ in range(state_count)]
+    drawn_names = [d.name("size") for _ in range(state_count)]
+    state_sizes = [draw(st.sampled_from(drawn_names)) for _ in range(state_count)]
+    size_names = list(dict.fromkeys(state_sizes))  # a size no state has would be read from no array
     sizes = {name: draw(st.integers(1, 3)) for name in size_names}
     sizes["m"] = draw(st.integers(1, 3))
     symbols, sizes_code = {}, {}
@@ -304,9 +232,9 @@ def _build(draw, d: _Draw) -> Drawn:
     d.code.append("x_sym = b.input('x_t', m_size, 'input')")
     d.vectors.append((x, m, "x"))
     states = []
-    for name in size_names:
+    for size_name in state_sizes:
         state_name = d.name("state")
-        size = symbols[draw(st.sampled_from(size_names))]
+        size = symbols[size_name]
         symbol = b.state(state_name, size, "state")
         d.code.append(f"{state_name}_sym = b.state({state_name!r}, {sizes_code[size]}, 'state')")
         d.vectors.append((symbol, size, state_name))
@@ -347,11 +275,26 @@ def _build(draw, d: _Draw) -> Drawn:
             first = updates[0]
             P, pcode = _params(d, b, first[1], z, sizes_code[first[1]], sizes_code[z])
             first[3], first[4] = add(first[3], matmul(P, y)), f"add({first[4]}, matmul({pcode}, {yname}_sym))"
+    _make_sizes_readable(d, b, updates, x, m, sizes_code)
     for symbol, size, state_name, rhs, code in updates:
         b.update(symbol, rhs)
         d.code.append(f"b.update({state_name}_sym, {code})")
     d.code.append("cell = b.build()")
     return Drawn(b.build(), sizes, d.features, d.code)
+
+
+def _make_sizes_readable(d: _Draw, b: CellBuilder, updates, x, m, sizes_code) -> None:
+    """Give every size a state has, and m, a parameter with that side: the generated module reads its sizes
+    from the parameters' shapes and refuses (by name) a cell where it cannot — a refusal the draw need not
+    waste a cell on. A state's size gets a bias (k, 1) in its update; m a product P·x_t in the first one."""
+    for update in updates:
+        if update[1] not in d.sides:
+            P, pcode = _params(d, b, update[1], 1, sizes_code[update[1]], "1")
+            update[3], update[4] = add(update[3], P), f"add({update[4]}, {pcode})"
+    if m not in d.sides:
+        first = updates[0]
+        P, pcode = _params(d, b, first[1], m, sizes_code[first[1]], sizes_code[m])
+        first[3], first[4] = add(first[3], matmul(P, x)), f"add({first[4]}, matmul({pcode}, x_sym))"
 
 
 def _reads(rhs, previous, b: CellBuilder) -> bool:

@@ -22,6 +22,8 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+from symlstm.printing.tex_text import tex_text  # noqa: F401 - documents import it from here too
+
 #: The verdict words, from strongest to weakest; every document, table and message uses exactly these.
 PROVED = "proved"                # a symbolic proof for all sizes
 PROVED_AT = "proved at sizes"    # exact agreement, entry by entry, at the listed concrete sizes
@@ -264,22 +266,3 @@ def display_math(math: str) -> str:
             + math + r"$} \]")
 
 
-_TEX_SPECIALS = {"|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}", "&": r"\&", "%": r"\%",
-                 "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
-                 "^": r"\textasciicircum{}", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}"}
-_UNICODE_MATH = {"σ": r"$\sigma$", "⊙": r"$\odot$", "·": r"$\cdot$", "×": r"$\times$", "ᵀ": r"$^{\top}$",
-                 "≠": r"$\neq$", "−": "-", "—": "---", "∘": r"$\circ$", "δ": r"$\delta$", "∂": r"$\partial$",
-                 "Σ": r"$\Sigma$", "≤": r"$\leq$", "→": r"$\to$", "′": "'"}
-
-
-def tex_text(words: str) -> str:
-    """Plain text (possibly with σ, ⊙, ×, subscripts) made safe for LaTeX text mode."""
-    out = []
-    for char in words:
-        if char in _TEX_SPECIALS:
-            out.append(_TEX_SPECIALS[char])
-        elif char in _UNICODE_MATH:
-            out.append(_UNICODE_MATH[char])
-        else:
-            out.append(char)
-    return "".join(out)
