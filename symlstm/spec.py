@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
 import sympy as sp
-from sympy import BlockMatrix, MatrixExpr, MatrixSymbol
+from sympy import BlockMatrix, MatMul, MatrixExpr, MatrixSymbol
 from sympy.core.function import FunctionClass
 
 from symlstm.errors import CellError
@@ -242,3 +242,32 @@ def identifier(latex_name: str) -> str:
     name = re.sub(r"_t$", "", name)
     name = name.replace("{", "").replace("}", "").replace(",", "_").replace("-", "_")
     return _IDENT_RE.sub("", name)
+
+
+def weights_beside_gates(cell: CellSpec) -> set[MatrixSymbol]:
+    """Parameters outside the gates' equations that multiply one of the gates' concatenated blocks.
+
+    The GRU's candidate ``tanh(W_nx·x_t + r_t ⊙ (W_nh·h_{t-1} + b_hn))`` is such a case: a framework
+    stacks ``W_nx`` and ``W_nh`` with the gates' weights, so a claim about the gates' stack alone would not
+    describe its layout. Empty when every product with ``h_{t-1}`` or ``x_t`` is a gate's.
+    """
+    blocks = set(cell.gates[0].concat.blocks)
+    params = {v.symbol for v in cell.params}
+    gate_equations = {g.preactivation for g in cell.gates}
+    found: set[MatrixSymbol] = set()
+    for assignment in cell.assignments:
+        if assignment.lhs in gate_equations:
+            continue
+        for product in assignment.rhs.atoms(MatMul):
+            if any(factor in blocks for factor in product.args):
+                found |= {factor for factor in product.args if factor in params}
+    return found
+
+
+def gates_form_one_stack(cell: CellSpec) -> bool:
+    """Whether the stacked-gates claim describes ``cell``'s layout (``symlstm verify`` checks it then, and
+    generated code cites it): all gates read one concatenation, none has extra terms (peepholes), and no
+    parameter outside the gates multiplies one of their blocks (:func:`weights_beside_gates`)."""
+    if not cell.gates or not all(g.concat == cell.gates[0].concat and not g.extra for g in cell.gates):
+        return False
+    return not weights_beside_gates(cell)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sympy import MatMul, MatrixSymbol
-
 from symlstm import claims
 from symlstm.claims import variants
 from symlstm.claims.base import Claim, Verdict
@@ -15,7 +13,7 @@ from symlstm.claims.gradients import gradient_claims
 from symlstm.claims.oracle import derivative_claim, functions_in
 from symlstm.layouts import layout_claims
 from symlstm.report import check_all, summary_table
-from symlstm.spec import CellSpec
+from symlstm.spec import CellSpec, gates_form_one_stack
 
 
 def forward_claims(cell: CellSpec) -> list[Claim]:
@@ -28,29 +26,8 @@ def forward_claims(cell: CellSpec) -> list[Claim]:
         claims.swapped_split(),
         claims.seed_reading(),
     ]
-    stackable = cell.gates and all(g.concat == cell.gates[0].concat and not g.extra for g in cell.gates)
-    if stackable and not weights_beside_gates(cell):
+    if gates_form_one_stack(cell):
         found.append(claims.stacked_gates(cell))
-    return found
-
-
-def weights_beside_gates(cell: CellSpec) -> set[MatrixSymbol]:
-    """Parameters outside the gates' equations that multiply one of the gates' concatenated blocks.
-
-    The GRU's candidate ``tanh(W_nx·x_t + r_t ⊙ (W_nh·h_{t-1} + b_hn))`` is such a case: a framework
-    stacks ``W_nx`` and ``W_nh`` with the gates' weights, so a claim about the gates' stack alone would not
-    describe its layout. Empty when every product with ``h_{t-1}`` or ``x_t`` is a gate's.
-    """
-    blocks = set(cell.gates[0].concat.blocks)
-    params = {v.symbol for v in cell.params}
-    gate_equations = {g.preactivation for g in cell.gates}
-    found: set[MatrixSymbol] = set()
-    for assignment in cell.assignments:
-        if assignment.lhs in gate_equations:
-            continue
-        for product in assignment.rhs.atoms(MatMul):
-            if any(factor in blocks for factor in product.args):
-                found |= {factor for factor in product.args if factor in params}
     return found
 
 

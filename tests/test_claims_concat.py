@@ -114,7 +114,8 @@ def test_stacked_gates_claim_only_when_the_gates_hold_every_product_with_a_block
     from symlstm.algebra import hadamard, matmul
     from symlstm.cells import cell
     from symlstm.functions import elementwise
-    from symlstm.verification import forward_claims, weights_beside_gates
+    from symlstm.spec import weights_beside_gates
+    from symlstm.verification import forward_claims
 
     b = CellBuilder("gated-v", "a gate beside a product V·x_t")
     n, m = b.size("n", "hidden"), b.size("m", "input")

@@ -21,8 +21,8 @@ from symlstm.codegen.layout import layout
 from symlstm.codegen.printer import CodegenError
 from symlstm.codegen.program import Program, schedule
 from symlstm.codegen.runtime import VALIDATION
-from symlstm.codegen.statements import Statement, stacked_gates_checked
-from symlstm.spec import CellSpec
+from symlstm.codegen.statements import Statement
+from symlstm.spec import CellSpec, gates_form_one_stack
 
 DTYPES = ("float32", "float64")
 
@@ -88,7 +88,7 @@ class _Module:
             if name in used:
                 parts = " + ".join(passes.parameter(n, "weights") for n in st.bias_params)
                 shown = " + ".join(passes.shown(n) for n in st.bias_params)
-                cited = "stacked-gates claim" if stacked_gates_checked(self.cell) else "stacked gates: one bias"
+                cited = "stacked-gates claim" if gates_form_one_stack(self.cell) else "stacked gates: one bias"
                 lines.append(f"{name} = {parts}  # {st.bias.name} = {shown}  [{cited}]")
         return lines
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import MatMul, MatrixExpr, MatrixSymbol
+from sympy import MatrixExpr, MatrixSymbol
+
+from symlstm.spec import gates_form_one_stack
 
 NOTES = {
     "stacked": "stacked-gates claim: one product per block for all gates",
@@ -32,31 +34,14 @@ class Statement:
         return set(self.rhs.atoms(MatrixSymbol))
 
 
-
-
 #: The note of rule ``stacked`` for a cell whose stacked-gates claim ``symlstm verify`` does not check.
 STACKED_RULE = "stacked gates (rule W_f·u + W_g·u = [W_f; W_g]·u): one product per block for all gates"
-
-
-def stacked_gates_checked(cell) -> bool:
-    """Whether ``symlstm verify`` checks the stacked-gates claim for ``cell`` (the test of
-    :func:`symlstm.verification.forward_claims`, repeated here so that codegen needs no claim code; a test
-    compares the two): all gates read one concatenation, none has extra terms (peepholes), and no parameter
-    outside the gates multiplies one of their blocks (the GRU's W_nx·x_t)."""
-    if not cell.gates or not all(g.concat == cell.gates[0].concat and not g.extra for g in cell.gates):
-        return False
-    blocks = set(cell.gates[0].concat.blocks)
-    params = {v.symbol for v in cell.params}
-    gate_equations = {g.preactivation for g in cell.gates}
-    return not any(factor in params for a in cell.assignments if a.lhs not in gate_equations
-                   for product in a.rhs.atoms(MatMul) if any(f in blocks for f in product.args)
-                   for factor in product.args)
 
 
 def notes(cell) -> dict[str, str]:
     """:data:`NOTES` for ``cell``: a comment cites a claim only if ``symlstm verify`` checks it for this cell;
     otherwise it names the rule used."""
     found = dict(NOTES)
-    if not stacked_gates_checked(cell):
+    if not gates_form_one_stack(cell):
         found["stacked"] = STACKED_RULE
     return found
