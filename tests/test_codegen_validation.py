@@ -59,7 +59,9 @@ def test_params_must_be_a_mapping():
 
 
 @pytest.mark.parametrize(("name", "shape", "expected"), [
-    ("weight_ih", (4 * N, M + 1), r"xs has shape \(3, 2, 5\), expected \(T, B, m\) with m = 6 from weight_ih"),
+    ("weight_ih", (4 * N, M + 1), r"xs has shape \(3, 2, 5\) but weight_ih has shape \(16, 6\): xs.shape\[-1\] = 5 "
+                                  r"and weight_ih.shape\[1\] = 6 are both m \(input; xs is \(T, B, m\)\), so one"),
+    ("weight_ih", (4 * N, M - 1), r"xs has shape \(3, 2, 5\) but weight_ih has shape \(16, 4\)"),  # issue 16 #5
     ("weight_ih", (4 * N + 1, M), r"weight_ih has shape \(17, 5\), expected \(4\*n, m\) = \(16, 5\) "
                                   r"\(n = 4 from weight_hh.shape\[1\], m = 5 from weight_ih.shape\[1\]\)"),
     ("weight_hh", (4 * N, N + 1), r"weight_ih has shape \(16, 5\), expected \(4\*n, m\) = \(20, 5\) \(n = 5 from"),
@@ -82,7 +84,7 @@ def test_a_size_of_zero_is_refused():
 
 
 @pytest.mark.parametrize(("kwargs", "expected"), [
-    ({"xs": np.zeros((T, B, M + 1))}, r"xs has shape \(3, 2, 6\), expected \(T, B, m\) with m = 5 from weight_ih"),
+    ({"xs": np.zeros((T, B, M + 1))}, r"xs has shape \(3, 2, 6\) but weight_ih has shape \(16, 5\)"),
     ({"xs": np.zeros((B, M))}, r"xs has shape \(2, 5\), expected \(T, B, m\)"),
     ({"dhs": np.zeros((T, B, N + 1))}, r"dhs has shape \(3, 2, 5\), expected \(T, B, n\) = \(3, 2, 4\)"),
     ({"dhs": np.zeros((T + 1, B, N))}, r"dhs has shape \(4, 2, 4\), expected \(T, B, n\) = \(3, 2, 4\)"),

@@ -102,9 +102,10 @@ class _Module:
             rows = self._rows(v.symbol)
             same = "" if k == 0 else f" or {name}.shape[:2] != (T, B)"
             lines += [f'    {name} = _array("{name}", {name})',
-                      f"    if {name}.ndim != 3 or {name}.shape[2] != {rows}{same}:",
-                      f'        raise ValueError(f"{name} has shape {{{name}.shape}}, expected (T, B, {rows}) '
-                      f'with {{_read(sizes, {rows!r})}}")']
+                      f"    if {name}.ndim != 3{same}:",
+                      f'        raise ValueError(f"{name} has shape {{{name}.shape}}, expected (T, B, {rows})")',
+                      f"    if {name}.shape[2] != {rows}:",
+                      f'        raise ValueError(_disagree("{name}", {name}.shape, "(T, B, {rows})", {rows!r}, weights))']
             if k == 0:
                 lines.append(f"    T, B = {name}.shape[:2]")
         for st, name in zip(self.cell.states, self.initial):

@@ -25,8 +25,8 @@ import keyword
 FIXED = frozenset({
     "np", "numba", "DTYPE", "SIZES", "PARAMS", "SIZE_SOURCES", "OUTPUTS", "param_shapes", "weights", "params",
     "grads", "sizes", "t", "T", "B", "forward", "forward_backward", "release_workspace", "_inputs", "_forward",
-    "_array", "_check", "_read", "_parameters", "_workspace", "_keep", "_pattern", "_WORKSPACE", "_REFUSED",
-    "ArrayKindError",
+    "_array", "_check", "_disagree", "_read", "_parameters", "_workspace", "_keep", "_pattern", "_WORKSPACE",
+    "_REFUSED", "ArrayKindError",
 })
 
 
