@@ -17,10 +17,12 @@ from symlstm.explain import explain
 from symlstm.functions import Sigmoid, Tanh
 from symlstm.graph import cell_graph
 from symlstm.layouts import convert
+from symlstm.printing.lambdify import lambdify
 from symlstm.spec import CellSpec
 from symlstm.verification import verify
 
 __all__ = [
     "CellBuilder", "CellError", "CellSpec", "ShapeError", "Sigmoid", "Tanh", "__version__", "bptt", "cell",
-    "cell_graph", "compile_numpy", "convert", "explain", "generate_numpy", "known_cells", "verify", "write_derivation",
+    "cell_graph", "compile_numpy", "convert", "explain", "generate_numpy", "known_cells", "lambdify", "verify",
+    "write_derivation",
 ]

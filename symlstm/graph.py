@@ -21,7 +21,6 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 import sympy as sp
@@ -30,8 +29,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from symlstm.files import make_folder, produce, write_text
 from symlstm.functions import entry, is_known, scalar_function
+from symlstm.graph_dot import to_dot
 from symlstm.graph_svg import graph_svg, write_graph_svg
-from symlstm.printing.labels import html_label
 from symlstm.printing.text import text
 from symlstm.render import TIMEOUT, RenderResult, run_tool, which
 from symlstm.spec import CellSpec
@@ -44,14 +43,7 @@ OPERATORS: dict[type, str] = {
 CONSTANTS: dict[type, str] = {sp.OneMatrix: "𝟏", sp.ZeroMatrix: "0", sp.Identity: "I"}
 #: Fill colours: inputs, then one per state (h, c, …), parameters, operations by family.
 INPUT_COLOUR, STATE_COLOURS = "#fde3cc", ("#dbe9f6", "#e4dcf2", "#dff0d8", "#f6dbe9")
-STYLE = {
-    "param": 'shape=box, style="filled", fillcolor="#eeeeee", color="#999999", fontsize=12',
-    "constant": "shape=plaintext",
-    "nonlinearity": 'shape=circle, style="filled", fillcolor="#fff2cc", margin=0.02',
-    "elementwise": 'shape=circle, style="filled", fillcolor="#fde0e6", margin=0.02',
-    "linear": 'shape=circle, style="filled", fillcolor="#ffffff", margin=0.02',
-    "concat": "shape=plain",
-}
+
 
 
 @dataclass(frozen=True)
@@ -167,14 +159,17 @@ class _Builder:
             node_id = self.add(Node("", "op", "[ ; ]", "BlockMatrix", blocks=names))
             self.edges.extend((tail, node_id, f"b{k}") for k, tail in enumerate(ids))
             return node_id
-        if isinstance(expr, ElementwiseApplyFunction):
-            label, operands = _function_name(expr), [expr.expr]
+        op = type(expr).__name__
+        if isinstance(expr, ElementwiseApplyFunction):  # SymPy's node or symlstm's (functions/nodes.py)
+            label, operands, op = _function_name(expr), [expr.expr], "ElementwiseApplyFunction"
+        elif (complement := _one_minus(expr)) is not None:  # 1 − f: one node, not (−1·f) + 𝟏
+            label, operands = "1 −", [complement]
         else:
             operands = [arg for arg in expr.args if _is_matrix(arg)]
             scalars = " ".join(text(arg) for arg in expr.args if not _is_matrix(arg)).replace("-", "−")
             label = OPERATORS.get(type(expr), type(expr).__name__).replace("{s}", scalars)
         ids = [self.visit(arg) for arg in operands]
-        node_id = self.add(Node("", "op", label, type(expr).__name__))
+        node_id = self.add(Node("", "op", label, op))
         self.edges.extend((tail, node_id, "") for tail in ids)
         return node_id
 
@@ -225,67 +220,15 @@ def cell_graph(spec: CellSpec) -> CellGraph:
     return _Builder(spec).build()
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _concat_label(node: Node, colours: dict[str, str]) -> str:
-    """A concatenation as an HTML table: one cell per block, stacked for ``[h; x]``, with ports ``b0``, ``b1``, …"""
-    width = len(node.blocks[0])
-    cell = '<TD PORT="b{}" BGCOLOR="{}">{}</TD>'
-    rows = ["<TR>" + "".join(cell.format(i * width + j, colours.get(name, "#ffffff"), html_label(name))
-                             for j, name in enumerate(row)) + "</TR>" for i, row in enumerate(node.blocks)]
-    return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6">' + "".join(rows) + "</TABLE>>"
-
-
-#: How an operation is drawn, by its SymPy class (anything else is drawn as a linear map).
-FAMILIES = {"BlockMatrix": "concat", "ElementwiseApplyFunction": "nonlinearity", "MatAdd": "elementwise",
-            "HadamardProduct": "elementwise"}
-
-
-def _node_line(node: Node, colours: dict[str, str]) -> str:
-    if node.kind == "op":
-        family = FAMILIES.get(node.op, "linear")
-        label = _concat_label(node, colours) if family == "concat" else f"<{escape(node.name)}>"
-        return f"{node.id} [{STYLE[family]}, label={label}];"
-    if node.kind in ("input", "state", "output", "symbol"):
-        double = ", peripheries=2" if node.kind == "output" else ""
-        colour = node.colour or "#ffffff"
-        return (f'{node.id} [shape=box, style="rounded,filled", fillcolor="{colour}"{double}, '
-                f"label=<{html_label(node.name)}>];")
-    return f"{node.id} [{STYLE[node.kind]}, label=<{html_label(node.name)}>];"
-
-
-def to_dot(graph: CellGraph) -> str:
-    """``graph`` as Graphviz DOT text: left to right, inputs first, new states last, gates boxed."""
-    colours = {n.name: n.colour for n in graph.nodes if n.kind in ("input", "state") and n.colour}
-    lines = [
-        f"digraph {_quote(graph.name)} {{",
-        f'  graph [rankdir=LR, fontname="DejaVu Serif", labelloc=t, fontsize=16, nodesep=0.3, ranksep=0.4, '
-        f"label=<{escape(graph.title)}>];",
-        '  node [fontname="DejaVu Serif", fontsize=14];',
-        '  edge [fontname="DejaVu Serif", fontsize=12, arrowsize=0.7, color="#555555"];',
-    ]
-    sources = [n.id for n in graph.nodes if n.kind in ("input", "state")]
-    sinks = [n.id for n in graph.nodes if n.kind == "output"]
-    lines.append("  { rank=source; " + " ".join(f"{i};" for i in sources) + " }")
-    lines.append("  { rank=sink; " + " ".join(f"{i};" for i in sinks) + " }")
-    for key, title in graph.clusters:
-        members = [n for n in graph.nodes if n.cluster == key]
-        if not members:
-            continue
-        lines.append(f"  subgraph {_quote('cluster_' + key)} {{")
-        lines.append(f'    label=<{escape(title)}>; style="rounded,filled"; fillcolor="#fafafa"; color="#bbbbbb";'
-                     ' fontsize=13;')
-        lines.extend(f"    {_node_line(n, colours)}" for n in members)
-        lines.append("  }")
-    lines.extend(f"  {_node_line(n, colours)}" for n in graph.nodes if not n.cluster)
-    for edge in graph.edges:
-        head = f"{edge.head}:{edge.port}:w" if edge.port else edge.head
-        label = f" [label=<{html_label(edge.label)}>]" if edge.label else ""
-        lines.append(f"  {edge.tail} -> {head}{label};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+def _one_minus(expr: sp.Basic) -> sp.MatrixExpr | None:
+    """``f`` when ``expr`` is ``𝟏 − f`` (a sum of the all-ones matrix and a negated term), else None."""
+    if not isinstance(expr, sp.MatAdd) or len(expr.args) != 2:
+        return None
+    ones = [a for a in expr.args if isinstance(a, sp.OneMatrix)]
+    rest = [a for a in expr.args if not isinstance(a, sp.OneMatrix)]
+    if len(ones) == 1 and len(rest) == 1 and rest[0].could_extract_minus_sign():
+        return -rest[0]
+    return None
 
 
 def write_graph(cell: CellSpec | CellGraph, out_dir: str | Path, stem: str, *,

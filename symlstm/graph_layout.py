@@ -233,6 +233,8 @@ def _port(graph: DataFlow, edge: Any, k: int, boxes: dict[str, Box], out: bool) 
     if not out and edge.port:
         block = int(edge.port[1:]) // len(node.blocks[0])
         dy = (block + 0.5) * BLOCK_H - box.h / 2
+    elif out and node.blocks:  # a concatenation's value is the whole [h; x]: every edge leaves its middle
+        dy = 0.0
     else:
         mine = [j for j, e in enumerate(graph.edges) if (e.tail if out else e.head) == node_id]
         far = {j: boxes[graph.edges[j].head if out else graph.edges[j].tail].y for j in mine}

@@ -27,7 +27,7 @@ def _rebuild(expr: MatrixExpr, walk: Callable[[MatrixExpr], MatrixExpr]) -> Matr
     if isinstance(expr, BlockMatrix):
         return BlockMatrix(expr.blocks.applyfunc(walk))
     if isinstance(expr, ElementwiseApplyFunction):
-        return ElementwiseApplyFunction(expr.function, walk(expr.expr))
+        return expr.func(expr.function, walk(expr.expr))
     if isinstance(expr, sp.MatrixBase):
         return expr
     return expr.func(*(walk(a) if isinstance(a, MatrixExpr) else a for a in expr.args))

@@ -142,15 +142,34 @@ def gru_like():
     return b.build()
 
 
-def test_custom_cell_with_constants_and_coefficients():
+def test_one_minus_a_gate_is_one_node_not_a_negation_plus_ones():  # issue 16 #8, item 4
     graph = cell_graph(gru_like())
-    one = only(graph.find("𝟏", "constant"))
-    negate = only([n for n in graph.nodes if n.name == "−1·"])
+    assert not graph.find("𝟏", "constant") and not [n for n in graph.nodes if n.name == "−1·"]
     z = gate_output(graph, "z")
-    assert names(graph.operands(negate)) == [z.name]
-    minus = only(graph.users(negate))
-    assert minus.name == "+" and {n.id for n in graph.operands(minus)} == {one.id, negate.id}
+    complement = only([n for n in graph.nodes if n.name == "1 −"])
+    assert names(graph.operands(complement)) == [z.name]
+    product = only(graph.users(complement))
+    assert product.name == "⊙" and names(graph.operands(product)) == sorted([complement.name, "h_{t-1}"])
     assert names(n for n in graph.nodes if n.kind == "output") == ["h_t"]
+    assert "1 −" in to_dot(graph)
+
+
+def test_a_sum_with_ones_that_is_not_one_minus_keeps_its_constant():
+    b = CellBuilder("plus_one", "h + 1")
+    n, m = b.size("n", "hidden"), b.size("m", "input")
+    x, h = b.input("x_t", m, "input"), b.state("h", n, "state")
+    W, c = b.param("W", n, n + m, "w"), b.param("c", n, 1, "bias")
+    g = b.gate("g", weight=W, concat=[h, x], bias=c, function=Tanh, doc="g")
+    b.update(h, add(g, sp.OneMatrix(n, 1)))
+    graph = cell_graph(b.build())
+    assert only(graph.find("𝟏", "constant")) and not [n for n in graph.nodes if n.name == "1 −"]
+
+
+def test_edges_leave_the_whole_concatenation(lstm):
+    concat = only([n for n in lstm.nodes if n.op == "BlockMatrix"])
+    out = [line.strip() for line in to_dot(lstm).splitlines() if line.strip().startswith(f"{concat.id}")]
+    out = [line for line in out if "->" in line]
+    assert len(out) == 4 and all(line.startswith(f"{concat.id}:e ->") for line in out)
 
 
 def png_size(path):

@@ -168,3 +168,14 @@ def test_without_dot_or_rsvg_convert_the_svg_alone(tmp_path, monkeypatch):
     assert [p.name for p in result.files] == ["gru.dot", "gru.svg"]
     assert "rsvg-convert is not installed" in result.note and "\n" not in result.note
     ET.parse(tmp_path / "gru.svg")
+
+
+def test_without_dot_every_edge_leaves_the_middle_of_the_whole_concatenation():  # issue 16 #8, item 4
+    from symlstm.graph_layout import layout
+
+    graph = cell_graph(cell("lstm"))
+    concat = next(n for n in graph.nodes if n.op == "BlockMatrix")
+    placed = layout(graph)
+    box = placed.boxes[concat.id]
+    starts = {placed.paths[k][0] for k, e in enumerate(graph.edges) if e.tail == concat.id}
+    assert len(starts) == 1 and next(iter(starts))[1] == box.y  # one point, half-way down [h; x]

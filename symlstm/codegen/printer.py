@@ -78,6 +78,7 @@ class BatchedNumPyPrinter(InPlaceStatements, NumPyPrinter):
     """
 
     printmethod = "_symlstm_numpy"
+    prints_symlstm_nodes = True  # an element-wise node (functions/nodes.py) leaves its printing to this class
 
     def __init__(self, names: Mapping[MatrixExpr, str], batched: Collection[MatrixSymbol],
                  settings: dict | None = None, matrices: Collection[MatrixSymbol] = ()):

@@ -11,9 +11,62 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 _ENTRY = sp.Dummy("d")
 
 
+class Elementwise(ElementwiseApplyFunction):
+    """``σ(A)``: a table function applied to every entry of ``A`` (SymPy's node, printed as people write it).
+
+    SymPy's own printers read it as ``σ(a_{i,t})`` (``str``), ``\\sigma\\left(a_{i,t}\\right)`` (``latex``) and
+    NumPy code applying the function entry by entry (``lambdify``); symlstm's printers, which define
+    ``prints_symlstm_nodes``, print it their own way.
+    """
+
+    # The same node as SymPy's own (which its ``diff`` builds): equal, same hash, same place in a sorted sum.
+    def __eq__(self, other):
+        if isinstance(other, ElementwiseApplyFunction):
+            return self._hashable_content() == other._hashable_content()
+        return super().__eq__(other)
+
+    def __hash__(self):
+        return hash(("ElementwiseApplyFunction", *self._hashable_content()))
+
+    @classmethod
+    def class_key(cls):
+        return ElementwiseApplyFunction.class_key()
+
+    def _table_entry(self):
+        from symlstm.functions.table import entry, is_known  # the table imports the functions this module wraps
+
+        function = scalar_function(self)
+        return entry(function) if is_known(function) else None
+
+    def _own(self, printer, stock):
+        if getattr(printer, "prints_symlstm_nodes", False):
+            return printer._print_ElementwiseApplyFunction(self)
+        table = self._table_entry()
+        return None if table is None else stock(table, printer._print(self.expr))
+
+    def _sympystr(self, printer) -> str:
+        return self._own(printer, lambda f, arg: f"{f.text()}({arg})") or printer._print_ElementwiseApplyFunction(self)
+
+    def _latex(self, printer) -> str:
+        return (self._own(printer, lambda f, arg: rf"{f.latex_label()}\left({arg}\right)")
+                or printer._print_ElementwiseApplyFunction(self))
+
+    def _numpycode(self, printer) -> str:
+        if getattr(printer, "prints_symlstm_nodes", False):
+            return printer._print_ElementwiseApplyFunction(self)
+        table = self._table_entry()
+        if table is None:
+            return printer._print_not_supported(self)
+        if table.numpy_ufunc:  # np.tanh, np.exp: NumPy's own, stable everywhere
+            ufunc = printer._module_format(table.numpy_ufunc.replace("np.", "numpy.", 1))
+            return f"{ufunc}({printer._print(self.expr)})"
+        z = sp.Dummy("z")
+        return f"(lambda {printer._print(z)}: {printer._print(table.definition(z))})({printer._print(self.expr)})"
+
+
 def elementwise(function: FunctionClass, matrix: sp.MatrixExpr) -> ElementwiseApplyFunction:
     """``function`` applied to every entry of ``matrix`` (same shape as ``matrix``)."""
-    return ElementwiseApplyFunction(sp.Lambda(_ENTRY, function(_ENTRY)), matrix)
+    return Elementwise(sp.Lambda(_ENTRY, function(_ENTRY)), matrix)
 
 
 def scalar_function(node: ElementwiseApplyFunction) -> FunctionClass | sp.Lambda:

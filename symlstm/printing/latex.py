@@ -18,6 +18,8 @@ from symlstm.printing.order import positive_first
 class LatexPrinter(_SymPyLatexPrinter):
     """SymPy's LaTeX printer, taught symlstm's notation."""
 
+    prints_symlstm_nodes = True  # an element-wise node (functions/nodes.py) leaves its printing to this class
+
     _default_settings = {
         **_SymPyLatexPrinter._default_settings,
         "mat_str": "bmatrix",

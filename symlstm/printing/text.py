@@ -16,6 +16,8 @@ from symlstm.printing.order import positive_first
 class TextPrinter(StrPrinter):
     """StrPrinter with block matrices, ⊙, · and σ written as people write them."""
 
+    prints_symlstm_nodes = True  # an element-wise node (functions/nodes.py) leaves its printing to this class
+
     def _print_BlockMatrix(self, expr) -> str:
         rows = expr.blocks.rows
         cols = expr.blocks.cols
