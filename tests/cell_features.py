@@ -58,7 +58,6 @@ OFF: dict[str, str] = {
               "('cannot assign BlockMatrix node', issue 14 #14)",
     "concat_single": "F3 (as concat): a concatenation outside a gate",
     "bias_fold": "F3 (as concat): W·[…; 𝟏] is a concatenation outside a gate",
-    "fn_nested": "F1: φ(ψ(e)) is refused (builder, or generator: 'knows no element-wise function Lambda(…)')",
 }
 
 PLAIN = {"size": ["n", "k", "p"], "state": ["h", "c", "s"], "param": ["W", "U", "V", "b", "u", "w", "R"],

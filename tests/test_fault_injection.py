@@ -25,11 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OLD = b"the user's previous file\n"
 #: derive with three quick claims (the claims are verify's business; here the files are): the same files.
 #: Ctrl-C while it imports is handled as ``python -m symlstm`` (symlstm/__main__.py) handles it.
-DERIVE = ("import sys\n"
+DERIVE = ("import signal, sys\n"
+          "noted = []\n"
+          "previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))\n"
           "try:\n"
           "    import symlstm.derivation as d, symlstm.verification as v\n"
           "    from symlstm.cli import main\n"
-          "except KeyboardInterrupt:\n"
+          "finally:\n"
+          "    signal.signal(signal.SIGINT, previous)\n"
+          "if noted:\n"
           "    print('symlstm: interrupted (nothing was written)', file=sys.stderr)\n"
           "    raise SystemExit(130)\n"
           "d.claims_for = lambda cell: v.forward_claims(cell)[:3]\n"
@@ -229,6 +233,16 @@ def test_convert_stopped_at_random_moments_tears_no_file(tmp_path, signum):
         assert (tmp_path / "in.npz").read_bytes() == source
     if signum == signal.SIGINT:
         assert temporaries(tmp_path) == []
+
+
+@pytest.mark.parametrize("after", [0.15, 0.3, 0.6])
+def test_ctrl_c_while_the_modules_load_is_one_line(tmp_path, after):
+    """An interrupt inside NumPy's import once surfaced as ImportError with a traceback (CI, under load); the
+    window is narrow and was not hit again here, so this guards the one-line contract at fixed moments."""
+    process = start("derive", "gru", "--out", str(tmp_path), derive=True)
+    status, err = _interrupt(process, after, signal.SIGINT)
+    assert "Traceback" not in err and status in (130, -signal.SIGINT), err
+    assert not any(tmp_path.iterdir())
 
 
 def test_sigterm_is_one_line_and_leaves_no_temporary_file(tmp_path, reference):

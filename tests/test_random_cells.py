@@ -216,9 +216,8 @@ def _compared(b, **sizes):
     assert check_cell(drawn, "float32") == ("compared", "")
 
 
-@pytest.mark.xfail(strict=True, reason="F1: φ(ψ(e)) + U·h is refused: 'knows no element-wise function "
-                                       "Lambda(_d, Tanh(Sigmoid(_d)))'")
 def test_f1_nested_functions_in_one_equation():
+    """F1, fixed: −x (MatMul(−1, x).doit()) merged σ inside tanh into one Lambda no table knows."""
     from symlstm.algebra import add, matmul
     from symlstm.functions import Sigmoid, Tanh, elementwise
     b, n, m, x, h = _base()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from symlstm.claims.base import tex_text
 
-WORDS = ("φ′(z) − d/dz definition; σ(1 + σ) ≠ σ′; α = 0.2, β ≥ ½; ∞ · 𝟏ᵀ; x₁ … x₂; δa ⊙ u; "
+WORDS = ("φ′(z) − d/dz definition; σ(1 + σ) ≠ σ′; α = 0.2, β ≥ ½; ∞ · 𝟏ᵀ; x₁ … x₂; δa ⊙ u; [hₜ₋₁; xₜ]; "
          "Σ_t; ‖e‖ ≈ 10⁻⁶; naïve café; 中; 100% & $5 #1 {a_b} ~ ^ \\")
 
 
@@ -29,6 +29,11 @@ def test_letters_and_symbols_have_their_latex_names():
     assert tex_text("é") == "e"
     assert tex_text("½") == "1/2"
     assert tex_text("$5") == r"\$5"
+
+
+def test_a_run_of_subscripts_is_one_subscript():
+    assert tex_text("[hₜ₋₁, xₜ]") == r"[h$_{t-1}$, x$_{t}$]"
+    assert tex_text("y⁻¹ Wᵀ a₁₂") == r"y$^{-1}$ W$^{\top}$ a$_{12}$"
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (CI installs texlive-latex-base)")

@@ -85,5 +85,5 @@ def seed_reading(n: int | None = None) -> EquivalenceClaim:
     at = None if n is None else {_N: n}
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise CellError(f"size n must be a positive integer, got {n!r}")
-    return EquivalenceClaim("seed-reading", "reading [h_{t-1}, x_t] as the n×2 matrix [h x], with W n×n",
+    return EquivalenceClaim("seed-reading", "reading the seed's [hₜ₋₁, xₜ] as the n×2 matrix [h x], with W n×n",
                             build, (_N,), at=at, display=display, expected=False)

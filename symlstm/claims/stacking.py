@@ -92,6 +92,7 @@ def stacked_gates(cell: CellSpec, n: int | None = None, m: int | None = None) ->
     return EquivalenceClaim(
         f"stacked-gates[{cell.name}]",
         f"the gates {order}, stacked, are one product per block{beside}: {stacked_names} are the column blocks "
-        f"of W_{{{', '.join(g.key for g in cell.gates)}}} stacked in the order {order} (PyTorch's layout)",
+        f"of the gates' weights ({', '.join(f'W_{g.key}' for g in cell.gates)}) stacked in the order {order} "
+        "(PyTorch's layout); each gate's bias is the sum of its rows of PyTorch's two, bias_ih and bias_hh",
         build, cell.size_symbols, at=at,
     )

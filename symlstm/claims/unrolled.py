@@ -79,8 +79,9 @@ class UnrolledClaim(Claim):
                             r"\right\rangle" for s in self.cell.states)
         sign = "=" if self.method == "diff" else r"\approx"
         leaves = [p.symbol for p in self.cell.params] + [at_time(s.previous.symbol, 1) for s in self.cell.states]
-        inputs = [rf"{latex(at_time(v.symbol, 1))}, \ldots, {latex(at_time(v.symbol, self.T))}"
-                  for v in self.cell.inputs]
+        inputs = [", ".join(latex(at_time(v.symbol, t)) for t in range(1, self.T + 1)) if self.T <= 3 else
+                  rf"{latex(at_time(v.symbol, 1))}, \ldots, {latex(at_time(v.symbol, self.T))}"
+                  for v in self.cell.inputs]  # x_1, x_2 for T = 2, never "x_1, …, x_2"
         return (rf"\mathcal{{L}} = \sum_{{t=1}}^{{{self.T}}} {terms} + {finals}: \quad "
                 rf"\left[\frac{{\partial \mathcal{{L}}}}{{\partial u}}\right]_{{\mathrm{{BPTT}}}} {sign} "
                 rf"\frac{{\partial \mathcal{{L}}}}{{\partial u}} \quad \text{{for every entry }} u \text{{ of }} "

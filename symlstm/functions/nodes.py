@@ -32,6 +32,16 @@ class Elementwise(ElementwiseApplyFunction):
     def class_key(cls):
         return ElementwiseApplyFunction.class_key()
 
+    def doit(self, **hints):
+        """As SymPy's, except that ``φ(ψ(A))`` stays two nodes: SymPy's merges them into one
+        ``Lambda(d, φ(ψ(d)))``, a function no table has (``-x``, which is ``MatMul(-1, x).doit()``, did that)."""
+        expr = self.expr.doit(**hints) if hints.get("deep", True) else self.expr
+        if isinstance(self.function, sp.Lambda) and self.function.is_identity:
+            return expr
+        if isinstance(expr, sp.MatrixBase):
+            return expr.applyfunc(self.function)
+        return self.func(self.function, expr)
+
     def _table_entry(self):
         from symlstm.functions.table import entry, is_known  # the table imports the functions this module wraps
 

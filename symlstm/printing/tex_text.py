@@ -21,8 +21,16 @@ _GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣ�
                    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "varphi", "chi", "psi", "omega",
                    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
                    "epsilon", "vartheta", "phi"]))
-_SCRIPTS = {**{chr(0x2080 + k): f"$_{{{k}}}$" for k in range(10)},
-            **{c: f"$^{{{k}}}$" for k, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "⁻": "$^{-}$", "⁺": "$^{+}$"}
+
+
+def _script(char: str) -> tuple[str, str] | None:
+    """``("_", "t")`` for ``ₜ``, ``("^", "2")`` for ``²``, None for a character that is neither."""
+    if char in _UNICODE_MATH:  # ᵀ is \top, not a superscript T
+        return None
+    tag, _, code = unicodedata.decomposition(char).partition(" ")
+    if tag in ("<sub>", "<super>") and code:
+        return ("_" if tag == "<sub>" else "^"), chr(int(code.split()[0], 16))
+    return None
 
 
 def tex_text(words: str) -> str:
@@ -31,15 +39,21 @@ def tex_text(words: str) -> str:
     A character with no LaTeX spelling here is written as its decomposition when it has one (é → e, ½ → 1/2) or as
     ``[U+XXXX]``, so pdflatex never stops on an unknown Unicode character."""
     out = []
-    for char in words:
-        if char in _TEX_SPECIALS:
+    for k, char in enumerate(words):
+        script = _script(char)
+        if script:  # a run of sub- or superscripts is one: hₜ₋₁ → h$_{t-1}$
+            before = _script(words[k - 1]) if k else None
+            after = _script(words[k + 1]) if k + 1 < len(words) else None
+            body = tex_text(script[1]).replace("$", "")
+            opened = f"${script[0]}{{" if not before or before[0] != script[0] else ""
+            closed = "}$" if not after or after[0] != script[0] else ""
+            out.append(opened + body + closed)
+        elif char in _TEX_SPECIALS:
             out.append(_TEX_SPECIALS[char])
         elif char in _UNICODE_MATH:
             out.append(_UNICODE_MATH[char])
         elif char in _GREEK:
             out.append(rf"$\{_GREEK[char]}$")
-        elif char in _SCRIPTS:
-            out.append(_SCRIPTS[char])
         elif char.isascii():
             out.append(char)
         else:
