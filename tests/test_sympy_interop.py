@@ -100,3 +100,17 @@ def test_a_derivative_node_lambdifies_too():
     slope = sp.diff(F.LeakyReLU(alpha=0.25)(z), z).func  # a table function of its own, leaky_relu′
     compiled = sp.lambdify(A, elementwise(slope, A), "numpy")
     np.testing.assert_allclose(compiled(Z), np.where(Z > 0, 1.0, 0.25))
+
+
+def test_symlstms_node_is_sympys_node_for_equality_hashing_and_order():
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    from symlstm.functions.nodes import _ENTRY
+
+    ours = elementwise(F.Sigmoid, A)
+    sympys = ElementwiseApplyFunction(sp.Lambda(_ENTRY, F.Sigmoid(_ENTRY)), A)  # as SymPy's diff builds one
+    assert ours == sympys and sympys == ours and hash(ours) == hash(sympys)
+    assert sp.default_sort_key(ours) == sp.default_sort_key(sympys)
+    assert ours - sympys == sp.ZeroMatrix(3, 1)
+    nested = elementwise(F.Tanh, elementwise(F.Sigmoid, A))
+    assert (-nested).doit() == -nested and str(-nested) == "-tanh(σ(A))"  # F1: two nodes, not one Lambda
