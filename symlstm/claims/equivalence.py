@@ -128,12 +128,16 @@ class EquivalenceClaim(Claim):
                       for side, collapsed in ((left, collapsed_left), (right, collapsed_right)) if side != collapsed]
         steps = [Step("Multiply out the blocks.", r", \quad ".join(multiplied))] if multiplied else []
         symbolic = is_zero(block_collapse(collapsed_left - collapsed_right))
-        difference = rf"\left({latex(collapsed_left)}\right) - \left({latex(collapsed_right)}\right)"
-        steps.append(Step(
-            "Subtract and expand" + (": every block of left − right is 0." if symbolic
-                                     else ": left − right does not reduce to 0."),
-            difference + (" = 0" if symbolic else r" \neq 0"),
-        ))
+        if collapsed_left == collapsed_right:  # not "X − X = 0": say that both sides are one expression
+            steps.append(Step("Multiplied out, the two sides are the same expression, block for block:",
+                              latex(collapsed_left)))
+        else:
+            difference = rf"\left({latex(collapsed_left)}\right) - \left({latex(collapsed_right)}\right)"
+            steps.append(Step(
+                "Subtract and expand" + (": every block of left − right is 0." if symbolic
+                                         else ": left − right does not reduce to 0."),
+                difference + (" = 0" if symbolic else r" \neq 0"),
+            ))
         trials = self._trial_grid()
         numeric = []
         for values in trials:
