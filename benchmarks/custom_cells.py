@@ -69,11 +69,11 @@ def module_layout(name: str, module) -> dict[str, list[tuple[str, str]]]:
     """How ``module.PARAMS`` hold the cell's parameters: module name → [(cell parameter, part), ...], row blocks.
 
     A part is ``"h"`` / ``"x"`` (a weight's columns for h / for x), ``"all"`` (the whole parameter) or
-    ``"zero"`` (a second bias the cell's bias is split into). Today's modules (read from their docstring)
-    use PyTorch's names: ``weight_hh[_k]`` / ``weight_ih[_k]`` hold the h and x columns of the weights of
-    consecutive gates, stacked by rows (as many gates as ``PARAMS`` gives multiples of n), ``bias_ih[_k]``
-    their biases and ``bias_hh[_k]`` the other summand (zero here). A module taking the cell's own names
-    takes every parameter whole.
+    ``"zero"`` (a second bias the cell's bias is split into). A custom cell's module takes the cell's own
+    names, every parameter whole. Modules of symlstm before issue 14 item 3 used PyTorch's names:
+    ``weight_hh[_k]`` / ``weight_ih[_k]`` hold the h and x columns of the weights of consecutive gates,
+    stacked by rows (as many gates as ``PARAMS`` gives multiples of n), ``bias_ih[_k]`` their biases and
+    ``bias_hh[_k]`` the other summand (zero here).
     """
     cell_names = [p for gate in GATES[name] for p in gate]
     if set(module.PARAMS) == set(cell_names):

@@ -27,6 +27,7 @@ Variants (each an option of ``cell("lstm", …)``):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from numbers import Integral
 
 import numpy as np
@@ -92,7 +93,7 @@ def lstm(*, peephole: bool = False, cifg: bool = False, proj_size: int | None = 
         W_hr = b.param("W_{hr}", r, n, "projection weight", ident="weight_hr")  # nn.LSTM's weight_hr_l0
         gated = matmul(W_hr, gated)
     b.update(h, gated)
-    return b.build()
+    return replace(b.build(), torch_layout=True)  # the module takes nn.LSTMCell's state_dict
 
 
 def gru(*, reset_after: bool = True) -> CellSpec:
@@ -117,7 +118,7 @@ def gru(*, reset_after: bool = True) -> CellSpec:
     a_n = b.let("a_{n,t}", add(matmul(W_nx, x), b_in, recurrent), "candidate pre-activation", ident="a_n")
     n_t = b.let("n_t", elementwise(Tanh, a_n), "candidate", ident="n_new")
     b.update(h, add(hadamard(add(OneMatrix(n, 1), -z), n_t), hadamard(z, h)))
-    return b.build()
+    return replace(b.build(), torch_layout=True)  # the module takes nn.GRUCell's state_dict
 
 
 _BUILDERS = {"lstm": lstm, "gru": gru}

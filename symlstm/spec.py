@@ -101,6 +101,9 @@ class CellSpec:
     options: tuple[tuple[str, object], ...] = ()
     concrete: tuple[tuple[sp.Symbol, int], ...] = field(default=())
     size_defaults: tuple[tuple[sp.Symbol, int], ...] = field(default=())
+    #: A built-in cell whose generated module takes PyTorch's stacked parameters (``weight_ih`` …); any other
+    #: cell's module takes the parameters as declared (:mod:`symlstm.codegen.declared`).
+    torch_layout: bool = False
 
     # -- looking things up -------------------------------------------------
     @property

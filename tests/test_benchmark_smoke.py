@@ -150,8 +150,8 @@ def test_cell_check_catches_a_wrong_mapping(bench, monkeypatch) -> None:
 
     def swapped(name, module):
         found = layout(name, module)
-        keys = [k for k in found if k.startswith("weight_hh")]
-        if len(keys) == 2:  # one gate per product (MGU): swap the products' h columns
+        keys = [k for k, blocks in found.items() if blocks[0][0].startswith("W")]
+        if len(keys) == 2:  # MGU: its two gates' weights (own names) or h columns (PyTorch's) exchanged
             found[keys[0]], found[keys[1]] = found[keys[1]], found[keys[0]]
         return found
 
@@ -164,7 +164,7 @@ def test_cell_check_catches_a_wrong_mapping(bench, monkeypatch) -> None:
 
 
 def test_module_layout_takes_the_cells_own_names(bench) -> None:
-    """A module whose PARAMS are the cell's own names gets every parameter whole (the coming rename)."""
+    """A module whose PARAMS are the cell's own names (a custom cell's, issue 14 item 3) gets every parameter whole."""
     cells = bench["custom_cells"]
 
     class Module:

@@ -24,7 +24,8 @@ def _start(name, with_input=True):
 
 
 def _pre(P, x, h):
-    return x @ P["weight_ih"].T + h @ P["weight_hh"].T + P["bias_ih"] + P["bias_hh"]
+    """W·[h; x] + b in the cell's own parameters: W (n, n+m), b (n,)."""
+    return np.concatenate([h, x], axis=1) @ P["W"].T + P["b"]
 
 
 @pytest.mark.parametrize("fuse", FUSE)
@@ -76,7 +77,7 @@ def test_a_gate_over_the_input_only(fuse):
     W, bias = b.param("W", n, m, "weight"), b.param("b", n, 1, "bias")
     f = b.gate("f", weight=W, concat=[x], bias=bias, function=Sigmoid, doc="f")
     b.update(h, hadamard(f, h))
-    check_module(b.build(), lambda P, x, s: {"h": sigmoid(x @ P["weight_ih"].T + P["bias_ih"]) * s["h"]}, SIZES,
+    check_module(b.build(), lambda P, x, s: {"h": sigmoid(x @ P["W"].T + P["b"]) * s["h"]}, SIZES,
                  fuse=fuse)
 
 
@@ -86,7 +87,7 @@ def test_a_gate_over_the_state_only(fuse):
     W, bias, V = b.param("W", n, n, "weight"), b.param("b", n, 1, "bias"), b.param("V", n, m, "input weight")
     f = b.gate("f", weight=W, concat=[h], bias=bias, function=Tanh, doc="f")
     b.update(h, add(f, matmul(V, x)))
-    check_module(b.build(), lambda P, x, s: {"h": np.tanh(s["h"] @ P["weight_hh"].T + P["bias_hh"]) + x @ P["V"].T},
+    check_module(b.build(), lambda P, x, s: {"h": np.tanh(s["h"] @ P["W"].T + P["b"]) + x @ P["V"].T},
                  SIZES, fuse=fuse)
 
 

@@ -112,10 +112,10 @@ def elman() -> symlstm.spec.CellSpec:
 
 
 def elman_numpy(p, xs, h0):
-    """h_t = tanh(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh) (torch.nn.RNNCell), written out here."""
+    """h_t = tanh(W·[h_{t-1}; x_t] + b) in the cell's own parameters W (n, n+m), b (n,), written out here."""
     hs, h = [], h0
     for x in xs:
-        h = np.tanh(x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"])
+        h = np.tanh(np.concatenate([h, x], axis=1) @ p["W"].T + p["b"])
         hs.append(h)
     return np.array(hs)
 
@@ -123,16 +123,16 @@ def elman_numpy(p, xs, h0):
 def test_an_elman_rnn_is_generated_from_its_own_equations():
     assert size("n") in elman().size_symbols
     module = compile_numpy(elman(), "float64")
-    assert module.PARAMS == {"weight_ih": ("n", "m"), "weight_hh": ("n", "n"), "bias_ih": ("n",), "bias_hh": ("n",)}
+    assert module.PARAMS == {"W": ("n", "m+n"), "b": ("n",)}  # as declared: a custom cell's own parameters
     rng = np.random.default_rng(2)
     T, B, n, m = 4, 3, 3, 2
     p = {k: rng.standard_normal(s) for k, s in module.param_shapes(n=n, m=m).items()}
     xs, h0, dhs = rng.standard_normal((T, B, m)), rng.standard_normal((B, n)), rng.standard_normal((T, B, n))
     np.testing.assert_allclose(module.forward(p, xs, h0), elman_numpy(p, xs, h0), rtol=1e-12)
     _, grads = module.forward_backward(p, xs, dhs, h0)
-    assert sorted(grads) == ["bias_hh", "bias_ih", "h0", "weight_hh", "weight_ih", "xs"]
+    assert sorted(grads) == ["W", "b", "h0", "xs"]
     eps = 1e-6
-    for name in ("weight_hh", "xs"):
+    for name in ("W", "xs"):
         target = p[name] if name in p else xs
         for index in [(0, 0), (1, 1)] if target.ndim == 2 else [(0, 0, 0), (3, 2, 1)]:
             saved = target[index]

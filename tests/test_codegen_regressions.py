@@ -13,7 +13,7 @@ from sympy import HadamardPower, OneMatrix, Rational
 from symlstm import CellBuilder, Sigmoid, Tanh
 from symlstm.algebra import add, concat, hadamard, matmul, vector
 from symlstm.functions import elementwise
-from symlstm.codegen import BatchedNumPyPrinter, generate_numpy
+from symlstm.codegen import BatchedNumPyPrinter, compile_numpy, generate_numpy
 
 SIZES = {"n": 3, "m": 2}
 FUSE = [False, pytest.param(True, marks=pytest.mark.filterwarnings("ignore"))]
@@ -30,9 +30,9 @@ def _rnn_gate(b, n, m, h, x, key="u", function=Tanh):
     return b.gate(key, weight=W, concat=[h, x], bias=bias, function=function, doc="gate")
 
 
-def _pre(P, x, h):
-    """W·[h; x] + b in the generated module's parameters (one gate: PyTorch's RNNCell names)."""
-    return x @ P["weight_ih"].T + h @ P["weight_hh"].T + P["bias_ih"] + P["bias_hh"]
+def _pre(P, x, h, bias="b"):
+    """W·[h; x] + b in the generated module's parameters: the cell's own, W (n, n+m) and b (n,)."""
+    return np.concatenate([h, x], axis=1) @ P["W"].T + P[bias]
 
 
 def cell_with_parameter_a():
@@ -116,7 +116,7 @@ def cell_with_folded_bias():
 def test_a_bias_folded_into_the_weight(T, B, fuse):
     def step(P, x, s):
         ones = np.ones((x.shape[0], 1))
-        return {"h": np.tanh(_pre(P, x, s["h"]) + ones @ P["weight_one"].T + P["bias_one"])}
+        return {"h": np.tanh(np.concatenate([s["h"], x, ones], axis=1) @ P["W"].T + P["b"])}
     check_module(cell_with_folded_bias(), step, SIZES, T=T, B=B, fuse=fuse)
 
 
@@ -159,18 +159,22 @@ def test_a_bias_named_like_a_stacked_weight(fuse):
     W, bias = b.param("W", n, n + m, "weight"), b.param("weight_hh", n, 1, "a bias named like a weight")
     u = b.gate("u", weight=W, concat=[h, x], bias=bias, function=Tanh, doc="gate", labels=["hh", "x"])
     b.update(h, u)
-    check_module(b.build(), lambda P, x, s: {"h": np.tanh(_pre(P, x, s["h"]))}, SIZES, fuse=fuse)
+    check_module(b.build(), lambda P, x, s: {"h": np.tanh(_pre(P, x, s["h"], "weight_hh"))}, SIZES, fuse=fuse)
 
 
-def test_labels_that_give_two_weights_one_name_are_refused():
-    from symlstm.codegen import CodegenError
+def test_labels_that_would_give_two_pytorch_weights_one_name():
+    """Labels h and hh (PyTorch's naming would give both blocks weight_hh): a custom cell's module has W."""
     b, n, m, x, h = _start("labels")
     W, bias = b.param("W", n, n + n, "weight"), b.param("b", n, 1, "bias")
     g = b.let("g_t", hadamard(h, h), "square")
     u = b.gate("u", weight=W, concat=[h, g], bias=bias, function=Tanh, doc="gate", labels=["h", "hh"])
     b.update(h, add(u, matmul(b.param("V", n, m, "input weight"), x)))
-    with pytest.raises(CodegenError, match="weight_hh"):
-        generate_numpy(b.build())
+    assert compile_numpy(b.build()).PARAMS == {"W": ("n", "2*n"), "b": ("n",), "V": ("n", "m")}
+
+    def step(P, x, s):
+        h = s["h"]
+        return {"h": np.tanh(np.concatenate([h, h * h], axis=1) @ P["W"].T + P["b"]) + x @ P["V"].T}
+    check_module(b.build(), step, SIZES)
 
 
 def test_a_repeated_term_of_a_sum_is_counted():

@@ -85,14 +85,12 @@ def test_the_generated_module_computes_the_cell_and_its_gradients():
     params = {k: rng.normal(size=shape) for k, shape in module.param_shapes(n=n, m=m).items()}
     xs, h0 = rng.normal(size=(T, B, m)), rng.normal(size=(B, n))
     hs = module.forward(params, xs, h0)
-    # the same recurrence written here from the equations; stack 0 is the gate f, stack 1 the candidate u
+    # the same recurrence written here from the equations, in the cell's own parameters W_f, W_h (n, n+m)
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     h = h0
     for t in range(T):
-        f = sig(xs[t] @ params["weight_ih_0"].T + h @ params["weight_hh_0"].T + params["bias_ih_0"]
-                + params["bias_hh_0"])
-        u = np.tanh(xs[t] @ params["weight_ih_1"].T + (f * h) @ params["weight_hh_1"].T + params["bias_ih_1"]
-                    + params["bias_hh_1"])
+        f = sig(np.concatenate([h, xs[t]], axis=1) @ params["W_f"].T + params["b_f"])
+        u = np.tanh(np.concatenate([f * h, xs[t]], axis=1) @ params["W_h"].T + params["b_h"])
         h = (1 - f) * h + f * u
         np.testing.assert_allclose(hs[t], h, rtol=1e-12)
     for claim in generated_claims(MGU):

@@ -2,9 +2,8 @@
 fused and unfused) matches a NumPy step written here from the function's definition, its gradients match
 central differences, and |z| = 1e4 stays finite with no warning.
 
-The RNN-like cell is ``h_t = φ(W·[h_{t-1}; x_t] + b)``; symlstm gives it PyTorch's RNNCell parameters
-(``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``), so the reference step is
-``h = φ(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`` on (B, k) rows.
+The RNN-like cell is ``h_t = φ(W·[h_{t-1}; x_t] + b)``; its module takes its own parameters W (n, n+m) and
+b (n,), so the reference step is ``h = φ([h, x]·Wᵀ + b)`` on (B, k) rows.
 """
 
 import warnings
@@ -58,7 +57,7 @@ def reference_forward(function, params, xs, h0):
     h, hs = h0.astype(np.float64), []
     p = {k: v.astype(np.float64) for k, v in params.items()}
     for x in xs.astype(np.float64):
-        pre = x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]
+        pre = np.concatenate([h, x], axis=1) @ p["W"].T + p["b"]
         h = np.asarray(phi(pre), np.float64) * np.ones_like(pre)
         hs.append(h)
     return np.stack(hs)
@@ -131,18 +130,18 @@ def test_generated_rnn_matches_the_definition_and_central_differences(function, 
 def test_huge_preactivations_are_finite_with_no_warning(function, dtype):
     module = compile_numpy(rnn(function), dtype)
     params, xs, h0, dhs = problem(module, dtype)
-    params["weight_hh"][:] = 0  # a_t = x_t·W_ihᵀ + b: |a| about 1e4 at every step
-    params["weight_ih"][:] = np.array([[1e4, 0], [0, -1e4], [1e4, -1e4]], dtype)
+    n = params["W"].shape[0]
+    params["W"][:, :n] = 0  # a_t = W_x·x_t + b: |a| about 1e4 at every step
+    params["W"][:, n:] = np.array([[1e4, 0], [0, -1e4], [1e4, -1e4]], dtype)
     if function is Exp:
-        params["weight_ih"][:] = -abs(params["weight_ih"])  # e^(+1e4) is not a number in any dtype
+        params["W"][:] = -abs(params["W"])  # e^(+1e4) is not a number in any dtype
         xs = abs(xs)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
         hs, grads = module.forward_backward(params, xs, dhs, h0)
     assert np.all(np.isfinite(hs)) and all(np.all(np.isfinite(g)) for g in grads.values())
     if function is IdentityFunction:
-        np.testing.assert_allclose(hs[0], xs[0] @ params["weight_ih"].T + params["bias_ih"] + params["bias_hh"],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(hs[0], xs[0] @ params["W"][:, n:].T + params["b"], rtol=1e-6)
 
 
 def test_a_cell_with_an_unknown_function_is_refused_when_built():

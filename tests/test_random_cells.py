@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 
 import symlstm
 from symlstm import CellError, ShapeError
-from symlstm.codegen import CodegenError, layout
+from symlstm.codegen import CodegenError
 
 STATS: Counter = Counter()
 REFUSED: Counter = Counter()
@@ -48,33 +48,13 @@ def _rows(size, sizes) -> int:
 
 
 def user_params(cell, module, mparams: dict, sizes: dict) -> dict:
-    """The cell's own parameters {ident: (rows, cols)} from the module's ``mparams`` (its PARAMS contract).
+    """The cell's own parameters {ident: (rows, cols) array} from the module's ``mparams``.
 
-    The module takes the user's names when it has them all (issue 14, item 3); otherwise the gates are stacked
-    into PyTorch-named parameters and :func:`symlstm.codegen.layout` says which rows and columns hold what.
+    A custom cell's module takes exactly its declared parameters (issue 14, item 3), a column (k, 1) as (k,).
     """
     shapes = {v.ident: (_rows(v.symbol.shape[0], sizes), _rows(v.symbol.shape[1], sizes)) for v in cell.params}
-    if set(module.PARAMS) == set(shapes):
-        return {k: np.asarray(mparams[k]).reshape(shape) for k, shape in shapes.items()}
-    plan = layout(cell)
-
-    def rows(name):
-        if name in plan.parts:
-            part = plan.parts[name]
-            return mparams[part.param][_rows(part.lo, sizes):_rows(part.hi, sizes)]
-        return mparams[name]
-
-    out = {v.ident: np.asarray(rows(v.ident)).reshape(shapes[v.ident]) for v in plan.kept}
-    for stack in plan.stacks:
-        bias = sum(np.asarray(rows(p)) for p in stack.bias_params)
-        for gate, (lo, hi) in zip(stack.gates, stack.bounds):
-            lo, hi = _rows(lo, sizes), _rows(hi, sizes)
-            weight_of = {block: np.asarray(rows(w.name))[lo:hi] for block, w in zip(stack.blocks, stack.weights)}
-            columns = [weight_of[row[0]] for row in gate.concat.blocks.tolist()]  # the gate's own column order
-            ident = {v.symbol: v.ident for v in cell.params}
-            out[ident[gate.weight]] = np.concatenate(columns, axis=1)
-            out[ident[gate.bias]] = bias[lo:hi].reshape(-1, 1)
-    return out
+    assert set(module.PARAMS) == set(shapes), f"PARAMS {sorted(module.PARAMS)} != declared {sorted(shapes)}"
+    return {k: np.asarray(mparams[k]).reshape(shape) for k, shape in shapes.items()}
 
 
 def _signature(module, cell):

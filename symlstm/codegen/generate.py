@@ -14,6 +14,7 @@ import sympy as sp
 from sympy import MatMul, MatrixSymbol, Transpose
 
 from symlstm.codegen.comments import plain, text, words
+from symlstm.codegen.declared import scatter
 from symlstm.codegen.fusion import Fusion
 from symlstm.codegen.kinds import atom
 from symlstm.codegen.printer import BatchedNumPyPrinter
@@ -184,7 +185,8 @@ class Passes(Fusion, Storage):
         for name, expr in self.program.gradients:
             target = self.parameter(name, "grads")
             section.lines.append(f"# ∂L/∂{self.shown(name)} = Σ_t {text(expr)}  [{NOTES['sum']}]")
-            column = len(layout.param(layout.holder(name)).shape) == 2 and expr.shape[1] == 1  # a (k, 1) weight of 𝟏
+            shape = layout.assembled[name].shape if name in layout.assembled else layout.param(layout.holder(name)).shape
+            column = len(shape) == 2 and expr.shape[1] == 1  # a (k, 1) weight of 𝟏
             if (expr, column) in done:
                 source = self.parameter(done[expr, column], "grads")
                 section.lines.append(f"{target} = {source}" + ("" if name in layout.parts else ".copy()"))
@@ -196,8 +198,12 @@ class Passes(Fusion, Storage):
                 code = re.sub(r"^np\.ascontiguousarray\((.*)\)$", r"\1", code)
             section.lines.append(f"{target} = {code}")
             done[expr, column] = name
+        stacked = {name: self.parameter(name, "grads") for name in computed if name in layout.assembled}
         for param in layout.params:  # a parameter nothing the loss depends on reads: its gradient is 0
-            if not any(layout.holder(name) == param.name for name in computed):
+            code = scatter(layout, param.name, stacked) if param.name in layout.scattered else None
+            if code is not None:
+                section.lines.append(f'grads["{param.name}"] = {code}  # its rows of the stacks\' gradients')
+            elif param.name in layout.scattered or not any(layout.holder(name) == param.name for name in computed):
                 shape = ", ".join(self.size(d) for d in param.shape) + ("," if len(param.shape) == 1 else "")
                 section.lines.append(f'grads["{param.name}"] = np.zeros(({shape}), DTYPE)  # nothing reads it')
         section.helpers.update(printer.helpers)

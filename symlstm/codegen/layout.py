@@ -104,6 +104,9 @@ class Layout:
     kept: tuple[Var, ...]
     parts: dict = field(default_factory=dict, hash=False)
     packed: dict = field(default_factory=dict, hash=False)
+    #: Declared parameters only (:mod:`.declared`): each stack array built from the parameters, and back.
+    assembled: dict = field(default_factory=dict, hash=False)
+    scattered: dict = field(default_factory=dict, hash=False)
 
     def holder(self, name: str) -> str:
         """The module parameter that holds the internal parameter ``name`` (``weight_ih`` for ``W_nx``)."""
@@ -196,7 +199,8 @@ def _packing(cell: CellSpec, groups: list[tuple[Gate, ...]], kept: list[Var]) ->
     return packing
 
 
-def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> tuple[Stack, list[Param], dict]:
+def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict,
+           torch: bool = True) -> tuple[Stack, list[Param], dict]:
     """The stack of ``gates``, its module parameters, and the rows each internal parameter has in them.
 
     ``packing[j]``: the kept ``(W, b)`` packed below the gates' rows of block ``j``'s weight and bias.
@@ -213,7 +217,7 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> 
     # module order: blocks that are inputs first (weight_ih before weight_hh, as in PyTorch)
     order = sorted(range(len(blocks)), key=lambda j: (blocks[j] not in inputs, j))
     suffixes = [stack_name(label) + tag for label in first.labels]
-    if len(set(suffixes)) != len(suffixes):  # labels h and hh would both give weight_hh
+    if torch and len(set(suffixes)) != len(suffixes):  # labels h and hh would both give weight_hh
         raise CodegenError(f"the blocks of gates {keys} are labelled {list(first.labels)}, which give their "
                            f"weights the same name(s) {sorted({f'weight_{s}' for s in suffixes if suffixes.count(s) > 1})}"
                            "; label the blocks differently")
@@ -263,7 +267,10 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict) -> 
 
 
 def layout(cell: CellSpec) -> Layout:
-    """The module parameters for ``cell`` (stacked gates in PyTorch's naming) and its stacks."""
+    """The module parameters of a built-in ``cell`` (PyTorch's stacks) and its stacks; other cells: :mod:`.declared`."""
+    if not cell.torch_layout:
+        from symlstm.codegen.declared import declared_layout  # it builds on this module
+        return declared_layout(cell)
     groups = _group(cell)
     absorbed = {g.weight for g in cell.gates} | {g.bias for g in cell.gates}
     kept = [v for v in cell.params if v.symbol not in absorbed]

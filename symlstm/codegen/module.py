@@ -14,13 +14,14 @@ from sympy import MatAdd
 
 from symlstm._version import __version__
 from symlstm.bptt import bptt
+from symlstm.codegen.declared import assemble, size_sources
 from symlstm.codegen.escape import check_parameter_names, check_source_strings, safe_comment, safe_docstring
 from symlstm.codegen.generate import Passes, Section, text, words
 from symlstm.codegen.kernels import DECORATOR, IMPORT
 from symlstm.codegen.layout import layout
 from symlstm.codegen.printer import CodegenError
 from symlstm.codegen.program import Program, schedule
-from symlstm.codegen.runtime import VALIDATION
+from symlstm.codegen.runtime import validation
 from symlstm.codegen.statements import Statement
 from symlstm.spec import CellSpec, gates_form_one_stack
 
@@ -80,12 +81,17 @@ class _Module:
         """Local names for the parameters ``code`` uses; a stacked bias is the sum of its parts."""
         used = words(code)
         lay, passes = self.layout, self.passes
-        internal = [name for prm in lay.params for name in lay.rows_of(prm.name)]
+        internal = [name for prm in lay.params for name in lay.rows_of(prm.name) if name not in lay.scattered]
         lines = [f"{passes.local[name]} = {passes.parameter(name, 'weights')}" for name in internal
                  if passes.local[name] in used]
         for st in lay.stacks:
             name = passes.ident[st.bias]
-            if name in used:
+            if lay.assembled:  # a declared cell's stacks, built from its own parameters
+                blocks = [(passes.local[w.name], w.name, [g.weight_blocks[j].name for g in st.gates])
+                          for j, w in enumerate(st.weights)] + [(name, st.bias_params[0], [g.bias.name for g in st.gates])]
+                lines += [f"{local} = {assemble(lay, inner, 'weights')}  # [{'; '.join(rows)}]"
+                          for local, inner, rows in blocks if local in used]
+            elif name in used:
                 parts = " + ".join(passes.parameter(n, "weights") for n in st.bias_params)
                 shown = " + ".join(passes.shown(n) for n in st.bias_params)
                 cited = "stacked-gates claim" if gates_form_one_stack(self.cell) else "stacked gates: one bias"
@@ -201,9 +207,11 @@ class _Module:
         returns = ", ".join(f"{st.name}s (T, B, {self._rows(st.current.symbol)})" for st in cell.states)
         return [f'"""NumPy forward pass and backpropagation through time for the cell {d(repr(cell.name))}.', "",
                 f"{d(cell.title)}. Every array is computed in {self.dtype}. Sizes: {sizes}; T steps, a batch of B.",
-                "A vector of the mathematics is a row of a (B, k) array. The parameters (PARAMS; PyTorch's names",
-                "where PyTorch has the cell, so from its torch.nn cell",
-                "``{k: v.numpy() for k, v in cell.state_dict().items()}``):",
+                *(["A vector of the mathematics is a row of a (B, k) array. The parameters (PARAMS; PyTorch's names",
+                   "where PyTorch has the cell, so from its torch.nn cell",
+                   "``{k: v.numpy() for k, v in cell.state_dict().items()}``):"] if cell.torch_layout else
+                  ["A vector of the mathematics is a row of a (B, k) array. The parameters (PARAMS: the cell's own,",
+                   "as declared; a column (k, 1) is a 1-D (k,) array):"]),
                 "", *params, "",
                 f"forward(params, {', '.join(self.inputs + [f'{n}=None' for n in self.initial])}) -> ({outputs})",
                 f"    {'; '.join(arrays)}, initial states zeros if None;",
@@ -218,7 +226,7 @@ class _Module:
     def source(self) -> str:
         forward_function, forward_backward = self.forward_function(), self.forward_backward()
         lay = self.layout
-        sources = {s.name: (name, axis) for s, name, axis in lay.size_sources()}
+        sources = {s.name: tuple(rest) for s, *rest in (size_sources(lay) if lay.assembled else lay.size_sources())}
         lines = _header(self.cell, self.program, self.dtype, self.fuse) + self.docstring()
         kernels = any(DECORATOR in helper for helper in self.helpers.values())
         imports = ["import numpy as np"] + (["", IMPORT] if kernels else [])
@@ -232,7 +240,7 @@ class _Module:
                   f"def param_shapes({', '.join(self.sizes)}):",
                   '    """The shape of every parameter for the given sizes."""',
                   "    return {" + ", ".join(f'"{prm.name}": {_shape(prm.shape)}' for prm in lay.params) + "}", "", ""]
-        lines += VALIDATION.splitlines() + ["", ""]
+        lines += validation(any(len(v) > 2 for v in sources.values())).splitlines() + ["", ""]
         for helper in sorted(self.helpers):
             lines += self.helpers[helper].splitlines() + ["", ""]
         lines += self.inputs_function() + ["", ""] + forward_function + ["", ""] + self.forward() + ["", ""]

@@ -102,3 +102,15 @@ def _pattern(name):
     shape = PARAMS[name]
     return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
 '''
+
+
+def validation(less: bool) -> str:
+    """VALIDATION; with ``less``, a SIZE_SOURCES entry may name sizes to subtract (``m = W_f.shape[1] - n``)."""
+    if not less:
+        return VALIDATION
+    read = '.shape[{SIZE_SOURCES[k][1]}]"'
+    loop = ("    for size, (name, axis) in SIZE_SOURCES.items():", "        sizes[size] = weights[name].shape[axis]")
+    assert read in VALIDATION and all(line in VALIDATION for line in loop)
+    return (VALIDATION.replace(read, read[:-1] + "{''.join(f' - {s}' for s in (*SIZE_SOURCES[k][2:], ())[0])}\"")
+            .replace(loop[0], "    for size, (name, axis, *less) in SIZE_SOURCES.items():")
+            .replace(loop[1], loop[1] + " - sum(sizes.get(k, k) for k in (*less, ())[0])"))

@@ -71,8 +71,10 @@ class Storage:
         self.local = {v.ident: own[v.symbol] for v in p.layout.kept}
         for param in p.layout.params:
             for name in p.layout.rows_of(param.name):
-                if name not in self.local:
+                if name not in self.local and name not in p.layout.scattered:
                     self.local[name] = invent(name)
+        for name in p.layout.assembled:  # a declared cell's stacks (:mod:`.declared`)
+            self.local[name] = invent(name)
         #: The array arguments of the module's functions: inputs ``xs``, upstream ``dhs``, initial ``h0``, final ``dhT``.
         self.inputs = {v.symbol: ns.fresh(f"{own[v.symbol]}s") for v in cell.inputs}
         self.upstream = {r.upstream: ns.fresh(f"d{r.state}s") for r in p.bptt.recurrence if r.upstream is not None}
@@ -140,6 +142,8 @@ class Storage:
 
     def parameter(self, name: str, mapping: str) -> str:
         """Where the internal parameter ``name`` is in ``mapping``: ``weights["b"]``, ``weights["weight_ih"][2*n:]``."""
+        if name in self.program.layout.assembled and mapping == "grads":  # built from the declared ones
+            return self.derived(self.local[name], "_grad")
         param, rows = self._place(name)
         return f'{mapping}["{param}"]{rows}'
 
