@@ -113,6 +113,14 @@ def test_a_wrong_size_is_read_from_the_declared_parameter():
         module.forward(params, np.zeros((2, 1, 2)))
 
 
+def test_an_input_disagreeing_with_a_size_read_as_a_difference_names_both():  # issue 16 #5, custom cell
+    module = compile_numpy(mgu())
+    params = {"W_f": np.zeros((3, 7)), "b_f": np.zeros(3), "W_h": np.zeros((3, 7)), "b_h": np.zeros(3)}
+    with pytest.raises(ValueError, match=r"xs has shape \(5, 2, 5\) but W_f has shape \(3, 7\): xs.shape\[-1\] = 5 "
+                                         r"and W_f.shape\[1\] - n = 4 are both m"):
+        module.forward(params, np.zeros((5, 2, 5)))
+
+
 def test_user_names_that_look_like_pytorch_names():
     """A cell whose own parameters are called weight_ih, bias_ih …: they are its parameters, as declared."""
     b = CellBuilder("rnn", "an RNN")

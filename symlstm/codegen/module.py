@@ -111,7 +111,8 @@ class _Module:
                       f"    if {name}.ndim != 3{same}:",
                       f'        raise ValueError(f"{name} has shape {{{name}.shape}}, expected (T, B, {rows})")',
                       f"    if {name}.shape[2] != {rows}:",
-                      f'        raise ValueError(_disagree("{name}", {name}.shape, "(T, B, {rows})", {rows!r}, weights))']
+                      f'        raise ValueError(_disagree("{name}", {name}.shape, "(T, B, {rows})", {rows!r}, '
+                      'weights, sizes))']
             if k == 0:
                 lines.append(f"    T, B = {name}.shape[:2]")
         for st, name in zip(self.cell.states, self.initial):

@@ -43,13 +43,14 @@ def _read(sizes, *names):
                      for k, v in sizes.items() if not names or k in names)
 
 
-def _disagree(name, shape, pattern, size, weights):
+def _disagree(name, shape, pattern, size, weights, sizes):
     """An input whose feature axis disagrees with the parameter a size is read from: both are named."""
     if size not in SIZE_SOURCES:
         return f"{name} has shape {shape}, expected {pattern}"
-    source, axis = SIZE_SOURCES[size]
+    source, axis, *less = SIZE_SOURCES[size]
+    read = f"{source}.shape[{axis}]" + "".join(f" - {s}" for s in (*less, ())[0])
     return (f"{name} has shape {shape} but {source} has shape {weights[source].shape}: {name}.shape[-1] = "
-            f"{shape[-1]} and {source}.shape[{axis}] = {weights[source].shape[axis]} are both {size} "
+            f"{shape[-1]} and {read} = {sizes[size]} are both {size} "
             f"({SIZES[size]}; {name} is {pattern}), so one of the two is wrong")
 
 
