@@ -37,6 +37,18 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def shared_out(costs: Sequence[float], workers: int) -> list[list[int]]:
+    """The positions of ``costs`` in ``workers`` shares of about equal total cost, each in ascending order: the
+    costliest first, each to the share with the least so far (the first of equal ones); the same every time."""
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    totals = [0.0] * workers
+    for number in sorted(range(len(costs)), key=lambda k: (-costs[k], k)):
+        k = min(range(workers), key=lambda k: (totals[k], k))
+        shares[k].append(number)
+        totals[k] += costs[number]
+    return [sorted(share) for share in shares if share]
+
+
 def _verdicts_of(numbers: Sequence[int]) -> list[Verdict]:
     """In a worker: the verdicts of the claims ``numbers``, checked in that order (an exception in ``check`` is an
     ``error`` verdict)."""
@@ -56,10 +68,10 @@ def verdicts_in_order(claims: Sequence[Claim], workers: int,
                       check: Callable[[Claim], Verdict]) -> Iterator[Verdict]:
     """Yield each claim's verdict in the claims' order, checked by up to ``workers`` forked processes.
 
-    The claims are dealt out in turn (worker k checks the claims k, k + w, k + 2w, … of those not yet checked,
-    in order), never by which worker is free first: each worker's history is the same from run to run, and no
-    claim is checked after a later one (SymPy's caches make a later claim's numerical noise, e.g. mpmath's, depend
-    on what ran before it).  A claim already checked, or every claim when workers cannot be used, is checked
+    The claims are shared out by their :attr:`~symlstm.claims.base.Claim.cost` (:func:`shared_out`), never by
+    which worker is free first, and each worker checks its share in the claims' order: its history is the same
+    from run to run, and no claim is checked after a later one (SymPy's caches can make a claim's numerical noise,
+    e.g. mpmath's, depend on what ran before it).  A claim already checked, or every claim when workers cannot be used, is checked
     here with ``check``.
     """
     global _CLAIMS
@@ -70,7 +82,8 @@ def verdicts_in_order(claims: Sequence[Claim], workers: int,
             yield check(claim)
         return
     _CLAIMS = claims
-    shares = [waiting[k::workers] for k in range(workers)]
+    shares = shared_out([claims[number].cost for number in waiting], workers)
+    shares = [[waiting[k] for k in share] for share in shares]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
         batches: list[Future] = [pool.submit(_verdicts_of, share) for share in shares]
