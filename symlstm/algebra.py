@@ -157,9 +157,44 @@ def subscripted(name: str, suffix: str) -> str:
 
 
 def explicit(expr: MatrixExpr, sizes: dict[sp.Symbol, int] | None = None) -> sp.ImmutableMatrix:
-    """``expr`` at concrete sizes, with every entry written out (``W[0, 1]`` etc.)."""
+    """``expr`` at concrete sizes, with every entry written out (``W[0, 1]`` etc.).
+
+    The entries are SymPy's own (``as_explicit``), but a product ``A·B`` of two factors is written out as
+    ``Σ_k A[i, k]·B[k, j]`` directly from the factors' written-out entries instead of through ``Sum(…).doit()``
+    over dummy indices, which gives the same expressions and is what made written-out claims slow."""
     concrete = expr.xreplace(sizes) if sizes else expr
-    return sp.ImmutableMatrix(concrete.as_explicit())
+    return sp.ImmutableMatrix(_written_out(concrete))
+
+
+def _written_out(expr: sp.Basic) -> sp.ImmutableMatrix:
+    """``expr.as_explicit()``, each two-factor product inside it by :func:`_product_of_two`."""
+    if isinstance(expr, sp.MatrixBase):
+        return sp.ImmutableMatrix(expr)
+    if isinstance(expr, MatMul):
+        coeff, factors = expr.as_coeff_matrices()
+        if len(factors) == 2 and all(sp.sympify(d).is_Integer for f in factors for d in f.shape):
+            return _product_of_two(coeff, *(_written_out(f) for f in factors))
+    products = [node for node in _outermost_products(expr) if node is not expr]
+    if products:
+        expr = expr.xreplace({node: _written_out(node) for node in products})
+    return expr.as_explicit()
+
+
+def _outermost_products(expr: sp.Basic) -> list[MatMul]:
+    """The matrix products in ``expr`` that are not inside another matrix product."""
+    if isinstance(expr, MatMul):
+        return [expr]
+    return [node for arg in expr.args for node in _outermost_products(arg)]
+
+
+def _product_of_two(coeff: sp.Expr, left: sp.ImmutableMatrix, right: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
+    """``coeff·left·right`` entry by entry: ``coeff·(Σ_k left[i, k]·right[k, j])``, as SymPy's ``MatMul`` writes it."""
+    inner = left.cols
+
+    def entry(i: int, j: int) -> sp.Expr:
+        return coeff * sp.Add(*[left[i, k] * right[k, j] for k in range(inner)])
+
+    return sp.ImmutableMatrix(left.rows, right.cols, entry)
 
 
 def matrix_symbols(expr: sp.Basic) -> set[MatrixSymbol]:

@@ -25,6 +25,7 @@ from symlstm.errors import ShapeError
 from symlstm.explain import explain
 from symlstm.files import write_text
 from symlstm.layouts import convert_file, known_formats
+from symlstm.parallel import default_workers
 from symlstm.render import RenderResult
 from symlstm.report import check_all, summary_line, summary_table
 from symlstm.shapes_picture import picture_problem, write_shapes_picture
@@ -96,7 +97,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     claims = claims_for(cell)
     width = max(len(claim.name) for claim in claims)
     # each claim once: its line as it finishes (which is the progress), then the count
-    check_all(claims, done=lambda claim: print(_verdict_line(claim, width), flush=True))
+    check_all(claims, done=lambda claim: print(_verdict_line(claim, width), flush=True), workers=default_workers())
     print()
     print(summary_line(claims))
     return 0 if all(claim.as_expected for claim in claims) else 1

@@ -19,6 +19,7 @@ from symlstm.files import make_folder, write_text
 from symlstm.graph import write_graph
 from symlstm.html_document import html_document
 from symlstm.printing.latex import latex
+from symlstm.parallel import default_workers
 from symlstm.render import RenderResult, render_equations, render_tex
 from symlstm.report import check_all, summary_table
 from symlstm.spec import CellSpec
@@ -86,7 +87,7 @@ def write_derivation(cell: CellSpec, out: str | Path, *, pictures: bool = True,
     picture and the drawn cell.  Missing optional tools become notes."""
     folder = make_folder(out)  # before any work: an --out that cannot be a folder fails at once
     claims = claims_for(cell)
-    check_all(claims, progress=progress)
+    check_all(claims, progress=progress, workers=default_workers())
     try:
         gradients: BPTT | str = bptt(cell)
     except Exception as error:  # noqa: BLE001 - the claims already say so as error verdicts; the rest is written

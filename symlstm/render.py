@@ -20,11 +20,13 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from symlstm.files import make_folder, publish, write_text
 from symlstm.mathtext_picture import Line, document_lines, draw_lines, have_matplotlib
+from symlstm.parallel import default_workers
 
 #: LaTeX engines tried in order; all of them compile amsmath documents.
 ENGINES = ("pdflatex", "lualatex", "xelatex")
@@ -182,11 +184,35 @@ def _crop_svg(svg: str, box: tuple[float, float, float, float]) -> str:
     return svg[:head.start()] + tag + ground + svg[head.end():]
 
 
+def _draw_page(pdf: Path, scratch: Path, page: int, name: str, wanted: Sequence[str], dpi: int
+               ) -> tuple[list[tuple[str, Path | str]], str] | None:
+    """Page ``page`` drawn in ``scratch``: ``[(format, the PNG file or the cropped SVG text)]`` and why the next
+    format could not be drawn (empty when all were); None for a blank page."""
+    box = content_box(pdf, page)
+    if box is None:
+        return None
+    span, drawn = ["-f", str(page), "-l", str(page)], []
+    if "png" in wanted:
+        crop = [str(round(v * dpi / 72)) for v in box]
+        done = _run(["pdftocairo", "-png", "-singlefile", "-r", str(dpi), *span, "-x", crop[0], "-y", crop[1],
+                     "-W", crop[2], "-H", crop[3], str(pdf), str(scratch / name)], scratch)
+        if isinstance(done, str) or done.returncode != 0:
+            return drawn, f"pdftocairo could not make {name}.png: {done if isinstance(done, str) else done.stderr}"
+        drawn.append(("png", scratch / f"{name}.png"))
+    if "svg" in wanted:
+        done = _run(["pdftocairo", "-svg", *span, str(pdf), str(scratch / f"{name}.svg")], scratch)
+        if isinstance(done, str) or done.returncode != 0:
+            return drawn, f"pdftocairo could not make {name}.svg: {done if isinstance(done, str) else done.stderr}"
+        drawn.append(("svg", _crop_svg((scratch / f"{name}.svg").read_text(encoding="utf-8"), box)))
+    return drawn, ""
+
+
 def _pages_to_pictures(pdf: Path, scratch: Path, out_dir: Path, stem: str, formats: Sequence[str], dpi: int
                        ) -> tuple[list[Path], str]:
     """PNG/SVG files of every page of ``pdf``, cropped to content; and a note (empty when all went well).
 
-    Each picture is drawn in ``scratch`` and then put in ``out_dir`` whole (:func:`symlstm.files.publish`).
+    The pages are drawn in ``scratch`` by as many poppler processes at once as there are CPUs, then put in
+    ``out_dir`` whole (:func:`symlstm.files.publish`) in page order, up to the first picture that failed.
     """
     wanted = [f for f in formats if f in ("png", "svg")]
     if not wanted:
@@ -194,28 +220,17 @@ def _pages_to_pictures(pdf: Path, scratch: Path, out_dir: Path, stem: str, forma
     if not (which("pdftocairo") and which("pdftoppm")):
         return [], "poppler-utils (pdftocairo, pdftoppm) is not installed: wrote the PDF only"
     pages = page_count(pdf) or 1
+    names = [stem if pages == 1 else f"{stem}-{page:0{len(str(pages))}d}" for page in range(1, pages + 1)]
+    with ThreadPoolExecutor(default_workers()) as pool:
+        drawn = list(pool.map(lambda page: _draw_page(pdf, scratch, page, names[page - 1], wanted, dpi),
+                              range(1, pages + 1)))
     files: list[Path] = []
-    for page in range(1, pages + 1):
-        name = stem if pages == 1 else f"{stem}-{page:0{len(str(pages))}d}"
-        box = content_box(pdf, page)
-        if box is None:
-            continue
-        span = ["-f", str(page), "-l", str(page)]
-        if "png" in wanted:
-            scale = dpi / 72
-            crop = [str(round(v * scale)) for v in box]
-            done = _run(["pdftocairo", "-png", "-singlefile", "-r", str(dpi), *span, "-x", crop[0], "-y", crop[1],
-                         "-W", crop[2], "-H", crop[3], str(pdf), str(scratch / name)], scratch)
-            if isinstance(done, str) or done.returncode != 0:
-                return files, f"pdftocairo could not make {name}.png: {done if isinstance(done, str) else done.stderr}"
-            files.append(publish(scratch / f"{name}.png", out_dir / f"{name}.png"))
-        if "svg" in wanted:
-            drawn = scratch / f"{name}.svg"
-            done = _run(["pdftocairo", "-svg", *span, str(pdf), str(drawn)], scratch)
-            if isinstance(done, str) or done.returncode != 0:
-                return files, f"pdftocairo could not make {name}.svg: {done if isinstance(done, str) else done.stderr}"
-            cropped = _crop_svg(drawn.read_text(encoding="utf-8"), box)
-            files.append(write_text(out_dir / f"{name}.svg", cropped))
+    for name, (pictures, note) in ((n, p) for n, p in zip(names, drawn) if p is not None):
+        for kind, picture in pictures:
+            files.append(publish(picture, out_dir / f"{name}.png") if kind == "png"
+                         else write_text(out_dir / f"{name}.svg", picture))
+        if note:
+            return files, note
     return files, ""
 
 

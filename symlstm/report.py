@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from symlstm.claims.base import CHECKED, MEANINGS, Claim, Verdict
+from symlstm.parallel import verdicts_in_order
 
 
 def check_all(claims: Sequence[Claim], *, progress: Callable[[str], None] | None = None,
-              done: Callable[[Claim], None] | None = None) -> list[Verdict]:
+              done: Callable[[Claim], None] | None = None, workers: int = 1) -> list[Verdict]:
     """Check every claim in order; ``progress`` hears ``[k/N] checking name …`` before each one (k = 1, 2, …, N,
-    none skipped), ``done`` hears about each claim once its verdict is known."""
+    none skipped), ``done`` hears about each claim once its verdict is known.  With ``workers`` > 1 the claims
+    are checked by that many forked processes at once (:mod:`symlstm.parallel`); ``progress`` and ``done``
+    still hear about them in order, and the verdicts are the same."""
     verdicts = []
+    results = verdicts_in_order(claims, workers, _checked)
     for number, claim in enumerate(claims, 1):
         if progress is not None:
             progress(f"[{number}/{len(claims)}] checking {claim.name} …")
-        verdicts.append(_checked(claim))
+        verdicts.append(next(results))
         if done is not None:
             done(claim)
     return verdicts

@@ -12,6 +12,7 @@ from symlstm.claims.generated import generated_claims
 from symlstm.claims.gradients import gradient_claims
 from symlstm.claims.oracle import derivative_claim, functions_in
 from symlstm.layouts import layout_claims
+from symlstm.parallel import default_workers
 from symlstm.report import check_all, summary_table
 from symlstm.spec import CellSpec, gates_form_one_stack
 
@@ -125,11 +126,12 @@ def verify(cell: CellSpec, *, progress: Callable[[str], None] | None = None,
     'proved'
 
     A claim that raises is an ``error`` verdict; none aborts the others. ``progress`` hears about slow claims,
-    ``done`` about each one checked (as :func:`symlstm.report.check_all`).
+    ``done`` about each one checked (as :func:`symlstm.report.check_all`); the claims are checked by as many
+    forked processes as there are CPUs (:func:`symlstm.parallel.default_workers`).
     """
     if not isinstance(cell, CellSpec):
         raise TypeError(f"verify needs a CellSpec (symlstm.cell(...) or CellBuilder(...).build()), "
                         f"got {type(cell).__name__}")
     claims = claims_for(cell)
-    check_all(claims, progress=progress, done=done)
+    check_all(claims, progress=progress, done=done, workers=default_workers())
     return Verification(cell, claims)

@@ -188,6 +188,8 @@ class Claim(ABC):
     expected: bool = True
     #: Seconds the check may take before it ends ``unknown``; None: ``SYMLSTM_CLAIM_BUDGET`` or the default.
     budget: float | None = None
+    #: A rough guess of the check's seconds, only to share claims out among workers (:mod:`symlstm.parallel`).
+    cost: float = 0.5
 
     _verdict: Verdict | None = None
 

@@ -57,6 +57,8 @@ class StepVJPClaim(Claim):
         self.cell = cell
         self.derivation = derivation or Derivation(cell)
         self.name = f"bptt-step-vjp[{sizes_key(self.sizes)}]"
+        n, m = (list(self.sizes.values()) + [1, 1])[:2]
+        self.cost = 0.2 + 0.03 * n * n * (n + m)  # the entries written out grow as n·(n + m) per row
         self.title = (f"one backward step of {cell.name} is the vector–Jacobian product of one forward step "
                       f"(entries written out at {sizes_text(self.sizes)})")
 

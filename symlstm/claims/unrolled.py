@@ -64,6 +64,8 @@ class UnrolledClaim(Claim):
         self.digits, self.points = digits, points
         self.derivation = derivation or Derivation(cell)
         self.name = f"bptt-unrolled-{method}[T={T},{sizes_key(self.sizes)}]"
+        n, m = (list(self.sizes.values()) + [1, 1])[:2]
+        self.cost = 0.3 + 0.15 * T * n**3 * (n + m) if method == "diff" else 0.02 * T * n * (n + m)
         how = "SymPy's diff of" if method == "diff" else f"a {digits}-digit mpmath numerical derivative of"
         self.title = (f"the BPTT recurrence over T = {T} steps equals {how} the unrolled loss "
                       f"({sizes_text(self.sizes)})")
