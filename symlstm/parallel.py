@@ -37,6 +37,20 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _die_with_parent(parent: int) -> None:
+    """In a worker: end when the process that made it ends, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``), so that
+    no orphan keeps computing or holds the parent's output pipes open."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its pool's pipe closes
+        pass
+    if os.getppid() != parent:  # the parent died before the request above was made
+        os._exit(1)
+
+
 def shared_out(costs: Sequence[float], workers: int) -> list[list[int]]:
     """The positions of ``costs`` in ``workers`` shares of about equal total cost, each in ascending order: the
     costliest first, each to the share with the least so far (the first of equal ones); the same every time."""
@@ -70,9 +84,9 @@ def verdicts_in_order(claims: Sequence[Claim], workers: int,
 
     The claims are shared out by their :attr:`~symlstm.claims.base.Claim.cost` (:func:`shared_out`), never by
     which worker is free first, and each worker checks its share in the claims' order: its history is the same
-    from run to run, and no claim is checked after a later one (SymPy's caches can make a claim's numerical noise,
-    e.g. mpmath's, depend on what ran before it).  A claim already checked, or every claim when workers cannot be used, is checked
-    here with ``check``.
+    from run to run, and no claim is checked after a later one (SymPy's caches can make a claim's numerical
+    noise, e.g. mpmath's, depend on what ran before it).  A claim already checked, or every claim when workers
+    cannot be used, is checked here with ``check``.
     """
     global _CLAIMS
     waiting = [number for number, claim in enumerate(claims) if claim._verdict is None]
@@ -84,7 +98,8 @@ def verdicts_in_order(claims: Sequence[Claim], workers: int,
     _CLAIMS = claims
     shares = shared_out([claims[number].cost for number in waiting], workers)
     shares = [[waiting[k] for k in share] for share in shares]
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
         batches: list[Future] = [pool.submit(_verdicts_of, share) for share in shares]
         found: dict[int, Verdict] = {}

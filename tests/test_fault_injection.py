@@ -253,3 +253,22 @@ def test_sigterm_is_one_line_and_leaves_no_temporary_file(tmp_path, reference):
     assert _torn(tmp_path, reference) == []
     if status == 143:
         assert temporaries(tmp_path) == []
+
+
+def test_killing_verify_leaves_no_worker_running():
+    """Claims are checked by forked workers: a SIGKILL of the parent must end them too (they held its pipes open,
+    so a caller waiting for its output waited for the orphans)."""
+    env = {**_env(), "SYMLSTM_WORKERS": "2"}
+    process = subprocess.Popen([sys.executable, "-m", "symlstm", "verify"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline, workers = time.monotonic() + 60, []
+    while not workers and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)  # until the claims are being checked by the workers
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True)
+        workers = [int(p) for p in children.stdout.split()]
+    process.kill()
+    process.communicate(timeout=30)  # no orphan holds the pipes
+    time.sleep(0.5)
+    alive = [p for p in workers if Path(f"/proc/{p}").exists() and "Z" not in
+             Path(f"/proc/{p}/stat").read_text().split(")")[-1][:3]]
+    assert workers and alive == []
