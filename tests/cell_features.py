@@ -52,7 +52,6 @@ FEATURES = {
 
 #: Features filtered out of the CI test, each for a recorded bug (tests/FINDINGS-fuzz.md) — empty when all pass.
 OFF: dict[str, str] = {
-    "names_underscore": "F6: a parameter named _s0 gives generated source with a SyntaxError ('a_seq += ')",
     "concat": "F3: W·[h; x] twice in one equation outside a gate: raw ValueError from sympy.cse "
               "('The dimension specification _x0 should be a nonnegative integer'); otherwise refused "
               "('cannot assign BlockMatrix node', issue 14 #14)",

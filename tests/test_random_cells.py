@@ -261,7 +261,6 @@ def test_integer_powers_agree(exponent):
     _compared(b)
 
 
-@pytest.mark.xfail(strict=True, reason="F6: a parameter named _s0 gives generated source with a SyntaxError")
 def test_f6_a_parameter_named_like_a_scratch_array():
     from symlstm.algebra import add, matmul
     from symlstm.functions import IdentityFunction

@@ -253,7 +253,7 @@ def _stack(cell: CellSpec, gates: tuple[Gate, ...], tag: str, packing: dict,
     # its gates' (a one-gate stack would otherwise be named like its gate's pre-activation, a_{f,t}).
     taken = {v.symbol.name for v in cell.variables}
     base = first.preactivation.name.split("_")[0]
-    bias = first.bias.name.split("_")[0]
+    bias = first.bias.name.split("_")[0] or "b"  # a bias named _s0 has no letter before its _
     if not tag and f"{base}_t" not in taken and bias not in taken:
         name = f"{base}_t"
     else:
